@@ -1,0 +1,52 @@
+// cgroup v2 and v1 behind one interface: one fresh group per run, beneath
+// the cgroup sandboxrun itself runs in, removed when the Cgroup is destroyed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandboxrun/policy.hpp"
+
+namespace sandboxrun {
+
+struct CgroupUsage {
+    std::optional<std::uint64_t> cpu_usec;      // user + system, all tasks of the run
+    std::optional<std::uint64_t> user_usec;
+    std::optional<std::uint64_t> system_usec;
+    std::optional<std::uint64_t> memory_peak;   // bytes
+    bool oom_killed = false;                    // the kernel OOM-killed a task of the run
+    bool pids_limit_hit = false;                // a fork failed on the pids limit
+};
+
+class Cgroup {
+public:
+    virtual ~Cgroup() = default;   // kills what is left and removes the group
+    Cgroup(const Cgroup&) = delete;
+    Cgroup& operator=(const Cgroup&) = delete;
+
+    // Creates the group and sets memory/pids limits. Returns nullptr when no
+    // cgroup can be made here (no permission, no delegation, no controller),
+    // after appending a warning that says what and why.
+    static std::unique_ptr<Cgroup> create(const Limits& limits, const std::string& run_id,
+                                          std::vector<std::string>& warnings);
+
+    virtual void add_process(pid_t pid) = 0;
+    virtual std::optional<std::uint64_t> cpu_usec() = 0;   // live, for the CPU limit
+    virtual CgroupUsage usage() = 0;
+    virtual void kill_all() = 0;
+    virtual std::string describe() const = 0;            // "v1: /sys/fs/cgroup/memory/...; ..."
+    virtual std::vector<std::string> unapplied() const = 0; // limits asked for but not set, with why
+
+protected:
+    Cgroup() = default;
+};
+
+// Removes groups left by supervisors that died (SIGKILL). Returns how many.
+int cleanup_stale_cgroups();
+
+}  // namespace sandboxrun

@@ -1,0 +1,47 @@
+// Profiles: TOML text -> Policy, with `extends`, stock profiles compiled in,
+// and validation that names file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandboxrun/policy.hpp"
+
+namespace sandboxrun {
+
+struct ProfileText {
+    std::string source;   // what errors call it: a file path, or "<stock>/c.toml"
+    std::string text;
+};
+
+// Finds a profile by name; nullopt if there is none of that name.
+using ProfileResolver = std::function<std::optional<ProfileText>(const std::string& name)>;
+
+// Looks in `dirs`, then $SANDBOXRUN_PROFILE_PATH (colon-separated), then
+// /etc/sandboxrun/profiles, then the stock profiles compiled into the binary.
+// A name containing '/' or ending in ".toml" is read as a path.
+ProfileResolver default_resolver(std::vector<std::string> dirs);
+
+// Loads `name` and everything it extends; throws Error (file:line:column: message).
+Policy load_profile(const std::string& name, const ProfileResolver& resolve);
+
+// The stock profiles compiled into the binary.
+std::vector<std::string> stock_profile_names();
+std::optional<std::string_view> stock_profile_text(std::string_view name);
+
+// "256MiB", "1G", "4096" -> bytes; "2s", "1500ms", "1.5s", "2m" -> duration. Throw Error.
+std::uint64_t parse_size(std::string_view text);
+Duration parse_duration(std::string_view text);
+
+// Checks what can only be checked on this host and after command-line
+// overrides: absolute paths, bind sources that exist, known syscall names.
+void validate_policy(const Policy& policy);
+
+// The effective policy as TOML that load_profile would accept again.
+std::string explain_policy(const Policy& policy);
+
+}  // namespace sandboxrun

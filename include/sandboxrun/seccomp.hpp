@@ -1,0 +1,52 @@
+// The syscall filter: compiled once in the supervisor before clone, applied
+// last in the target just before execve.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandboxrun/policy.hpp"
+
+namespace sandboxrun {
+
+struct SeccompProgram {
+    std::vector<sock_filter> code;     // BPF exported by libseccomp
+    bool notify = false;               // violations go to a user-notification listener
+};
+
+// Resolves groups, names and argument conditions into BPF. Throws Error.
+SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net);
+
+// Throws Error naming the origin of the first unknown group or syscall name.
+void validate_syscalls(const Syscalls& syscalls);
+
+// Every name in `allow` with groups expanded (for --explain and tests).
+std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow);
+std::vector<std::string> syscall_group_names();
+
+// Target side, after every other step: installs the filter with no_new_privs
+// already set. When program.notify, hands the listener fd to the supervisor
+// over `notify_sock` and waits for it to be received. Returns -1 with errno
+// on failure; allocates nothing (runs after fork).
+int apply_seccomp(const SeccompProgram& program, int notify_sock);
+
+// Supervisor side: receives the listener fd that apply_seccomp sent.
+int receive_seccomp_listener(int notify_sock);
+
+struct SyscallViolation {
+    int number = -1;
+    std::string name;
+    std::uint32_t arch = 0;
+    pid_t pid = 0;            // in the supervisor's pid namespace, 0 if unknown
+};
+
+// Supervisor side: reads one notification from the listener (call when it is readable).
+std::optional<SyscallViolation> read_seccomp_violation(int listener_fd);
+
+std::string syscall_name(int number);
+
+}  // namespace sandboxrun
