@@ -1,1 +1,119 @@
-// TODO
+// Which host uid/gid the run's processes have. Never host root: invoked by
+// root, each run reserves its own unprivileged uid from a range (like
+// isolate's boxes), so concurrent runs cannot signal or trace each other.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+
+#include "layers.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun {
+namespace {
+
+constexpr const char* slot_dir = "/run/sandboxrun/uids";
+
+void write_file(const std::string& path, const std::string& text) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw sys_error("user namespace: open", path);
+    ssize_t n = write(fd, text.data(), text.size());
+    int err = errno;
+    close(fd);
+    if (n != static_cast<ssize_t>(text.size()))
+        throw sys_error("user namespace: write \"" + text.substr(0, text.find('\n')) + "\" to", path, err);
+}
+
+}  // namespace
+
+Identity reserve_identity(const UidRange& range) {
+    Identity id;
+    if (geteuid() != 0) {
+        id.host_uid = geteuid();
+        id.host_gid = getegid();
+        return id;
+    }
+    id.privileged = true;
+    if (range.count == 0) throw Error("uid range: no uids to hand out (--uid-range FIRST:COUNT)");
+    if (range.first == 0) throw Error("uid range: must not start at 0 (the run would be host root)");
+    mkdir("/run/sandboxrun", 0755);
+    if (mkdir(slot_dir, 0700) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", slot_dir);
+
+    // Start at a random slot so concurrent runs rarely contend for the same lock.
+    std::uint32_t start = std::random_device{}() % range.count;
+    for (std::uint32_t i = 0; i < range.count; ++i) {
+        std::uint32_t slot = (start + i) % range.count;
+        std::string path = std::string(slot_dir) + "/" + std::to_string(range.first + slot);
+        int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) throw sys_error("uid range: open", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            id.host_uid = range.first + slot;
+            id.host_gid = range.first + slot;
+            id.slot_lock = fd;
+            return id;
+        }
+        close(fd);
+    }
+    throw Error("uid range: all " + std::to_string(range.count) + " uids from " +
+                std::to_string(range.first) + " are in use by other runs");
+}
+
+void release_identity(Identity& id) {
+    if (id.slot_lock >= 0) close(id.slot_lock);   // dropping the flock frees the slot
+    id.slot_lock = -1;
+}
+
+void write_id_maps(pid_t child, const Identity& id) {
+    std::string proc = "/proc/" + std::to_string(child);
+    // Unprivileged writers must deny setgroups before mapping gids; root keeps
+    // it so the run can drop root's supplementary groups.
+    if (!id.privileged) write_file(proc + "/setgroups", "deny");
+    write_file(proc + "/uid_map", std::to_string(id.inside_uid) + " " + std::to_string(id.host_uid) + " 1\n");
+    write_file(proc + "/gid_map", std::to_string(id.inside_gid) + " " + std::to_string(id.host_gid) + " 1\n");
+}
+
+}  // namespace sandboxrun
+
+namespace sandboxrun {
+
+int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) throw sys_error("idmap: pipe");
+    pid_t pid = fork();
+    if (pid < 0) throw sys_error("idmap: fork");
+    if (pid == 0) {
+        // Holds a user namespace open until the parent has mapped it and taken an fd.
+        if (unshare(CLONE_NEWUSER) != 0 || write(ready[1], "u", 1) != 1) _exit(1);
+        for (;;) pause();
+    }
+    close(ready[1]);
+    int fd = -1;
+    char b;
+    int err = 0;
+    std::string proc = "/proc/" + std::to_string(pid);
+    if (read(ready[0], &b, 1) == 1) {
+        try {
+            write_file(proc + "/uid_map", std::to_string(disk_uid) + " " + std::to_string(id.host_uid) + " 1\n");
+            write_file(proc + "/gid_map", std::to_string(disk_gid) + " " + std::to_string(id.host_gid) + " 1\n");
+            fd = open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) err = errno;
+        } catch (const Error&) {
+            err = errno ? errno : EPERM;
+        }
+    } else {
+        err = ECHILD;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(ready[0]);
+    if (fd < 0) throw sys_error("idmap: user namespace for owner " + std::to_string(disk_uid), "", err);
+    return fd;
+}
+
+}  // namespace sandboxrun

@@ -1,1 +1,35 @@
-int main() { return 0; }
+// sandboxrun: parse the command line, then do the one thing it asks.
+#include <cstdio>
+#include <exception>
+
+#include "sandboxrun/cgroups.hpp"
+#include "sandboxrun/cli.hpp"
+#include "sandboxrun/error.hpp"
+#include "sandboxrun/profile.hpp"
+#include "supervisor.hpp"
+
+int main(int argc, char** argv) {
+    using namespace sandboxrun;
+    try {
+        Invocation inv = parse_command_line(argc, argv);
+        if (inv.exit_now) return *inv.exit_now;
+        switch (inv.command) {
+            case Command::run: return run_sandbox(inv);
+            case Command::explain: std::fputs(explain_policy(inv.policy).c_str(), stdout); return 0;
+            case Command::cleanup: {
+                int removed = cleanup_stale_cgroups();
+                std::printf("removed %d stale cgroup(s)\n", removed);
+                return 0;
+            }
+            case Command::check:
+            case Command::learn:
+                throw Error("this subcommand is not implemented yet");
+        }
+    } catch (const Error& e) {
+        std::fprintf(stderr, "sandboxrun: %s\n", e.what());
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sandboxrun: internal error: %s\n", e.what());
+    }
+    return exit_sandbox_error;
+}

@@ -1,1 +1,307 @@
-// TODO
+// The sandbox's filesystem: a fresh tmpfs root holding only what the policy
+// binds, a new /proc for the run's pid namespace, a minimal /dev, then
+// pivot_root with the old root detached. Planned as data first (testable and
+// printable without privilege), applied by one function in the child.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "layers.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun {
+namespace {
+
+constexpr std::uint64_t default_shm_size = 64ull << 20;
+constexpr const char* dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
+// procfs entries a sandboxed program has no business writing to.
+constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "kcore", "keys",
+                                          "timer_list", "latency_stats"};
+
+std::size_t depth(const std::string& path) {
+    return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
+// "/usr/lib" -> "usr/lib": paths relative to the new root while it is our cwd.
+std::string rel(const std::string& target) {
+    std::string r = target;
+    r.erase(0, r.find_first_not_of('/'));
+    return r.empty() ? "." : r;
+}
+
+void mkdir_p(const std::string& path, mode_t mode = 0755) {
+    for (std::size_t pos = 0; pos != std::string::npos;) {
+        pos = path.find('/', pos + 1);
+        std::string part = path.substr(0, pos);
+        if (part == "." || part.empty()) continue;
+        if (mkdir(part.c_str(), mode) != 0 && errno != EEXIST) throw sys_error("mounts: mkdir", "/" + part);
+    }
+}
+
+// Creates what a mount needs to sit on: a directory, or an empty file for a file bind.
+void make_mountpoint(const std::string& path, bool directory) {
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos) mkdir_p(path.substr(0, slash));
+    if (directory) {
+        mkdir_p(path);
+        return;
+    }
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) throw sys_error("mounts: create mount point", "/" + path);
+    if (fd >= 0) close(fd);
+}
+
+void set_attrs(int fd, const std::string& what, std::uint64_t attrs, int userns_fd = -1) {
+    mount_attr attr{};
+    attr.attr_set = attrs;
+    if (userns_fd >= 0) attr.userns_fd = static_cast<std::uint64_t>(userns_fd);
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        throw sys_error("mounts: mount_setattr", what);
+}
+
+void mount_tmpfs(const std::string& path, const std::string& shown, std::uint64_t size, const char* mode) {
+    std::string opts = std::string("mode=") + mode;
+    if (size) opts += ",size=" + std::to_string(size);
+    if (mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0)
+        throw sys_error("mounts: mount tmpfs", shown);
+}
+
+void move_into(int fd, const std::string& path, const std::string& shown) {
+    if (move_mount(fd, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        throw sys_error("mounts: move_mount", shown);
+}
+
+// Re-binds a path onto itself read-only (masks /proc/sys and friends).
+void self_bind_read_only(const std::string& path) {
+    int fd = open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) {
+        if (errno == ENOENT) return;
+        throw sys_error("mounts: open_tree", "/" + path);
+    }
+    set_attrs(fd, "/" + path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    move_into(fd, path, "/" + path);
+    close(fd);
+}
+
+void mount_proc(const std::string& path) {
+    mkdir_p(path);
+    const auto flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    // hidepid=invisible: a process sees only what it could ptrace; fall back
+    // on kernels that refuse the option inside a user namespace.
+    if (mount("proc", path.c_str(), "proc", flags, "hidepid=invisible") != 0 &&
+        mount("proc", path.c_str(), "proc", flags, nullptr) != 0)
+        throw sys_error("mounts: mount proc", "/proc");
+    for (const char* entry : proc_read_only) self_bind_read_only(path + "/" + entry);
+}
+
+void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& node_fds) {
+    mkdir_p(path);
+    mount_tmpfs(path, "/dev", 1 << 20, "0755");
+    for (std::size_t i = 0; i < std::size(dev_nodes); ++i) {
+        std::string node = path + "/" + dev_nodes[i];
+        make_mountpoint(node, false);
+        move_into(node_fds[i], node, "/dev/" + std::string(dev_nodes[i]));
+    }
+    const std::pair<const char*, const char*> links[] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}};
+    for (auto [to, name] : links)
+        if (symlink(to, (path + "/" + name).c_str()) != 0) throw sys_error("mounts: symlink", "/dev/" + std::string(name));
+    if (with_shm) {
+        mkdir_p(path + "/shm");
+        mount_tmpfs(path + "/shm", "/dev/shm", default_shm_size, "1777");
+    }
+}
+
+}  // namespace
+
+int open_bind_tree(const std::string& source, bool writable, int idmap_userns) {
+    int fd = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) return -1;
+    std::uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (!writable) attrs |= MOUNT_ATTR_RDONLY;
+    try {
+        set_attrs(fd, source, attrs);
+        // The idmap goes on the top mount only: submounts of the source keep their own owners.
+        if (idmap_userns >= 0) {
+            mount_attr attr{};
+            attr.attr_set = MOUNT_ATTR_IDMAP;
+            attr.userns_fd = static_cast<std::uint64_t>(idmap_userns);
+            if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+                int err = errno;
+                close(fd);
+                errno = err;
+                return -1;
+            }
+        }
+    } catch (...) {
+        close(fd);
+        throw;
+    }
+    return fd;
+}
+
+MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
+    const Filesystem& fs = policy.fs;
+    MountPlan plan;
+    for (const Bind& b : fs.binds) {
+        struct stat st {};
+        if (lstat(b.source.c_str(), &st) != 0) {
+            if (b.optional) continue;
+            throw sys_error(b.origin + ": bind source", b.source);
+        }
+        if (S_ISLNK(st.st_mode)) {
+            // Merged-/usr links (/bin -> usr/bin) are recreated, not followed, so
+            // the sandbox sees the same layout as the host.
+            char buf[PATH_MAX];
+            ssize_t n = readlink(b.source.c_str(), buf, sizeof buf - 1);
+            if (n < 0) throw sys_error(b.origin + ": readlink", b.source);
+            plan.ops.push_back({MountOp::Kind::symlink, std::string(buf, static_cast<std::size_t>(n)), b.target});
+            continue;
+        }
+        plan.ops.push_back({MountOp::Kind::bind, b.source, b.target, b.writable, b.optional});
+    }
+    if (fs.cwd != CwdMode::none)
+        plan.ops.push_back({MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw});
+    bool shm_listed = false;
+    for (const Tmpfs& t : fs.tmpfs) {
+        MountOp op{MountOp::Kind::tmpfs, "", t.target};
+        op.size = t.size;
+        plan.ops.push_back(op);
+        shm_listed = shm_listed || t.target == "/dev/shm";
+    }
+    if (fs.proc) plan.ops.push_back({MountOp::Kind::proc, "", "/proc"});
+    // The dev op carries whether it must make its own /dev/shm in `writable`.
+    plan.ops.push_back({MountOp::Kind::dev, "", "/dev", !shm_listed});
+    if (fs.dev_pts) plan.ops.push_back({MountOp::Kind::devpts, "", "/dev/pts"});
+    if (fs.sys) plan.ops.push_back({MountOp::Kind::sys, "/sys", "/sys"});
+    // Parents before children, whatever order the profile listed them in.
+    std::stable_sort(plan.ops.begin(), plan.ops.end(),
+                     [](const MountOp& a, const MountOp& b) { return depth(a.target) < depth(b.target); });
+    plan.chdir = fs.chdir.value_or(fs.cwd == CwdMode::none ? "/" : fs.workdir);
+    return plan;
+}
+
+void close_prepared(MountPlan& plan) {
+    for (MountOp& op : plan.ops)
+        if (op.fd >= 0) {
+            close(op.fd);
+            op.fd = -1;
+        }
+}
+
+void apply_mounts(const MountPlan& plan) {
+    // Nothing we mount from here on may propagate back to the host.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) throw sys_error("mounts: make / private");
+
+    // Open every bind source while the host's tree is still visible.
+    std::vector<int> fds(plan.ops.size(), -1);
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        const MountOp& op = plan.ops[i];
+        if (op.kind != MountOp::Kind::bind && op.kind != MountOp::Kind::sys) continue;
+        fds[i] = op.fd >= 0 ? op.fd : open_bind_tree(op.source, op.writable, -1);
+        if (fds[i] < 0 && !(op.optional && errno == ENOENT)) throw sys_error("mounts: bind " + op.target + " from", op.source);
+    }
+    std::vector<int> node_fds;
+    for (const char* node : dev_nodes) {
+        std::string src = std::string("/dev/") + node;
+        int fd = open_bind_tree(src, true, -1);
+        if (fd < 0) throw sys_error("mounts: bind", src);
+        node_fds.push_back(fd);
+    }
+
+    // Build the new root in a tmpfs mounted over /tmp of our private copy of
+    // the host tree: every source is already open, so what it hides is moot.
+    mount_tmpfs("/tmp", "/ (new root)", 1 << 20, "0755");
+    if (chdir("/tmp") != 0) throw sys_error("mounts: chdir", "new root");
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        const MountOp& op = plan.ops[i];
+        std::string path = rel(op.target);
+        switch (op.kind) {
+            case MountOp::Kind::bind:
+            case MountOp::Kind::sys: {
+                if (fds[i] < 0) break;   // optional and missing
+                struct stat st {};
+                if (fstat(fds[i], &st) != 0) throw sys_error("mounts: fstat", op.source);
+                make_mountpoint(path, S_ISDIR(st.st_mode));
+                move_into(fds[i], path, op.target);
+                break;
+            }
+            case MountOp::Kind::symlink: {
+                auto slash = path.rfind('/');
+                if (slash != std::string::npos) mkdir_p(path.substr(0, slash));
+                if (symlink(op.source.c_str(), path.c_str()) != 0 && errno != EEXIST)
+                    throw sys_error("mounts: symlink", op.target);
+                break;
+            }
+            case MountOp::Kind::tmpfs:
+                mkdir_p(path);
+                mount_tmpfs(path, op.target, op.size, "1777");
+                break;
+            case MountOp::Kind::proc: mount_proc(path); break;
+            case MountOp::Kind::dev: mount_dev(path, op.writable, node_fds); break;
+            case MountOp::Kind::devpts: {
+                mkdir_p(path);
+                if (mount("devpts", path.c_str(), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
+                    throw sys_error("mounts: mount devpts", op.target);
+                if (symlink("pts/ptmx", "dev/ptmx") != 0) throw sys_error("mounts: symlink", "/dev/ptmx");
+                break;
+            }
+        }
+    }
+    for (int fd : fds)
+        if (fd >= 0) close(fd);
+    for (int fd : node_fds) close(fd);
+
+    // pivot_root(".", ".") stacks the old root under the new one; detaching
+    // it leaves no path back to the host's tree.
+    if (syscall(SYS_pivot_root, ".", ".") != 0) throw sys_error("mounts: pivot_root");
+    if (umount2(".", MNT_DETACH) != 0) throw sys_error("mounts: detach old root");
+    if (chdir("/") != 0) throw sys_error("mounts: chdir", "/");
+    for (const char* path : {"/dev", "/"})
+        if (mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+            throw sys_error("mounts: remount read-only", path);
+}
+
+}  // namespace sandboxrun
+
+namespace sandboxrun {
+
+std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
+    std::vector<std::string> warnings;
+    std::vector<std::pair<std::pair<uid_t, gid_t>, int>> userns;   // one per distinct owner
+    for (MountOp& op : plan.ops) {
+        if (op.kind != MountOp::Kind::bind) continue;
+        int ns = -1;
+        struct stat st {};
+        if (op.writable && stat(op.source.c_str(), &st) == 0) {
+            auto owner = std::make_pair(st.st_uid, st.st_gid);
+            auto it = std::find_if(userns.begin(), userns.end(), [&](auto& e) { return e.first == owner; });
+            if (it == userns.end()) it = userns.insert(userns.end(), {owner, idmap_userns(st.st_uid, st.st_gid, id)});
+            ns = it->second;
+        }
+        op.fd = open_bind_tree(op.source, op.writable, ns);
+        if (op.fd < 0 && ns >= 0) {
+            warnings.push_back("bind " + op.target + ": no idmapped mount (" + std::strerror(errno) +
+                               "): files the run writes there belong to host uid " + std::to_string(id.host_uid));
+            op.fd = open_bind_tree(op.source, op.writable, -1);
+        }
+        if (op.fd < 0 && !(op.optional && errno == ENOENT)) {
+            int err = errno;
+            for (auto& e : userns) close(e.second);
+            close_prepared(plan);
+            throw sys_error("mounts: bind " + op.target + " from", op.source, err);
+        }
+    }
+    for (auto& e : userns) close(e.second);
+    return warnings;
+}
+
+}  // namespace sandboxrun

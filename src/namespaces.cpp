@@ -1,1 +1,115 @@
-// TODO
+// The child: born into fresh user, mount, pid, net, ipc and uts namespaces,
+// it becomes pid 1 of the run. It builds the root, forks the target and then
+// only reaps, so that when it exits the kernel kills every process left in
+// the pid namespace: double-forked daemons and setsid()ed children included.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "layers.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun {
+namespace {
+
+// Steps of the child, top to bottom; any failure ends the run with a message.
+void setup_child(const ChildContext& ctx) {
+    // The supervisor's death must end the run even if it is SIGKILLed.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
+    char go = 0;
+    if (read(ctx.go_read, &go, 1) != 1) _exit(exit_sandbox_error);   // supervisor gone or failed
+    close(ctx.go_read);
+
+    // Only now are we in the run's cgroup, so the new cgroup namespace is rooted there.
+    if (unshare(CLONE_NEWCGROUP) != 0) throw sys_error("child: unshare(CLONE_NEWCGROUP)");
+
+    // Become the mapped uid. Invoked by root we still carry host uid 0 until
+    // here; keep the capabilities of this user namespace across the switch.
+    if (prctl(PR_SET_KEEPCAPS, 1) != 0) throw sys_error("child: PR_SET_KEEPCAPS");
+    if (ctx.id.privileged && setgroups(0, nullptr) != 0) throw sys_error("child: setgroups");
+    if (setresgid(ctx.id.inside_gid, ctx.id.inside_gid, ctx.id.inside_gid) != 0) throw sys_error("child: setresgid");
+    if (setresuid(ctx.id.inside_uid, ctx.id.inside_uid, ctx.id.inside_uid) != 0) throw sys_error("child: setresuid");
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{};
+    if (syscall(SYS_capget, &header, caps) != 0) throw sys_error("child: capget");
+    for (auto& c : caps) c.effective = c.permitted;
+    if (syscall(SYS_capset, &header, caps) != 0) throw sys_error("child: capset");
+
+    apply_mounts(*ctx.plan);
+    const std::string& hostname = ctx.inv->policy.hostname;
+    if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);
+    setup_network(ctx.inv->policy.net);
+}
+
+// pid 1: fork the target, reap everything, report the target's status, exit.
+[[noreturn]] void reap(const ChildContext& ctx) {
+    pid_t target = fork();
+    if (target < 0) fail_child(ctx.error_write, exit_sandbox_error, std::string("child: fork target: ") + std::strerror(errno));
+    if (target == 0) exec_target(ctx);
+
+    // Not dumpable: the target cannot ptrace us or open our /proc/1/mem or exe for writing.
+    prctl(PR_SET_DUMPABLE, 0);
+    for (int fd : {ctx.error_write, ctx.seccomp_sock, ctx.stdio[0], ctx.stdio[1], ctx.stdio[2]})
+        if (fd > 2) close(fd);
+    for (;;) {
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, __WALL);
+        if (pid == target) {
+            // The target is done; whatever else runs dies with us.
+            if (write(ctx.status_write, &status, sizeof status) != sizeof status) _exit(exit_sandbox_error);
+            _exit(0);
+        }
+        if (pid < 0 && errno == ECHILD) _exit(exit_sandbox_error);
+    }
+}
+
+[[noreturn]] void run_child(const ChildContext& ctx) {
+    try {
+        setup_child(ctx);
+    } catch (const Error& e) {
+        fail_child(ctx.error_write, e.exit_code(), e.what());
+    } catch (const std::exception& e) {
+        fail_child(ctx.error_write, exit_sandbox_error, e.what());
+    }
+    reap(ctx);
+}
+
+}  // namespace
+
+[[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message) {
+    ChildFailure f{};
+    f.exit_code = exit_code;
+    std::strncpy(f.message, message.c_str(), sizeof f.message - 1);
+    // One write below PIPE_BUF is atomic: the supervisor reads all of it or nothing.
+    [[maybe_unused]] ssize_t n = write(error_fd, &f, sizeof f);
+    _exit(exit_code);
+}
+
+Child spawn_child(const ChildContext& ctx) {
+    clone_args args{};
+    int pidfd = -1;
+    args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                 CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) {
+        if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
+            throw sys_error("namespaces: clone3 (are unprivileged user namespaces enabled? "
+                            "see /proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone)");
+        throw sys_error("namespaces: clone3");
+    }
+    if (pid == 0) run_child(ctx);
+    return {static_cast<pid_t>(pid), pidfd};
+}
+
+}  // namespace sandboxrun

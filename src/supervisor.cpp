@@ -1,1 +1,398 @@
-// TODO
+// The supervisor: stays on the host side, outside every namespace of the
+// run. It prepares each layer's plan, starts the child, watches the run
+// (exit, wall clock, CPU time over all processes, seccomp violations), kills
+// it whole, measures, and reports. The order of the run is this file.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "layers.hpp"
+#include "sandboxrun/cgroups.hpp"
+#include "sandboxrun/error.hpp"
+#include "sandboxrun/report.hpp"
+#include "sandboxrun/seccomp.hpp"
+#include "supervisor.hpp"
+
+namespace sandboxrun {
+namespace {
+
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        reset(std::exchange(o.fd_, -1));
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return fd_; }
+    void reset(int fd = -1) {
+        if (fd_ >= 0) close(fd_);
+        fd_ = fd;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+struct Pipe {
+    Fd read, write;
+};
+
+Pipe make_pipe(const char* what) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) throw sys_error(std::string("supervisor: pipe for ") + what);
+    return {Fd(p[0]), Fd(p[1])};
+}
+
+std::uint64_t now_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+std::string new_run_id() {
+    std::uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r) throw sys_error("supervisor: getrandom");
+    return fmt::format("{:016x}", r);
+}
+
+Fd open_stdio(const std::optional<std::string>& path, int flags, const char* option) {
+    if (!path) return {};
+    int fd = open(path->c_str(), flags | O_CLOEXEC, 0644);
+    if (fd < 0) throw sys_error(option, *path);
+    return Fd(fd);
+}
+
+std::uint64_t tv_us(const timeval& tv) {
+    return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
+}
+
+class Run {
+public:
+    Run(const Invocation& inv, Report& report) : inv_(inv), policy_(inv.policy), report_(report) {}
+
+    int execute();
+
+private:
+    void log_step(const char* step) {
+        if (inv_.verbose) std::fprintf(stderr, "sandboxrun: %8.3f ms  %s\n", (now_us() - t0_) / 1000.0, step);
+    }
+    void kill_run() {
+        if (killed_) return;
+        killed_ = true;
+        // SIGKILL to pid 1 of the run's pid namespace takes every process in it.
+        syscall(SYS_pidfd_send_signal, child_.pidfd, SIGKILL, nullptr, 0);
+        if (cgroup_) cgroup_->kill_all();
+    }
+    void watch();
+    void collect(int init_status, const rusage& ru);
+    void log_to_syslog();
+
+    const Invocation& inv_;
+    const Policy& policy_;
+    Report& report_;
+    std::uint64_t t0_ = now_us();
+    std::unique_ptr<Cgroup> cgroup_;
+    Child child_;
+    Fd pidfd_, seccomp_sock_, listener_, signal_fd_;
+    bool killed_ = false;
+    std::uint64_t start_us_ = 0, end_us_ = 0;
+};
+
+int Run::execute() {
+    Limits limits = policy_.limits;
+    // 0. Host-side resources the target will use, opened before anything is built.
+    Fd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
+    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
+    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
+    Identity id = reserve_identity(inv_.uid_range);
+    struct IdGuard {
+        Identity& id;
+        ~IdGuard() { release_identity(id); }
+    } id_guard{id};
+    log_step("identity");
+
+    char cwd_buf[4096];
+    if (!getcwd(cwd_buf, sizeof cwd_buf)) throw sys_error("supervisor: getcwd");
+    MountPlan plan = plan_mounts(policy_, cwd_buf);
+    struct PlanGuard {
+        MountPlan& plan;
+        ~PlanGuard() { close_prepared(plan); }
+    } plan_guard{plan};
+    if (id.privileged)
+        for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
+    log_step("mount plan");
+
+    // 1. The filter is compiled once, here, not in the child.
+    SeccompProgram filter = compile_seccomp(policy_.syscalls, policy_.net);
+    log_step("seccomp compiled");
+    LandlockStatus landlock = landlock_probe();
+    if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
+    else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
+
+    // 2. A fresh cgroup beneath our own, or rlimits in its place.
+    cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings);
+    report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
+    bool memory_by_rlimit = !cgroup_ && limits.memory;
+    bool nproc_by_rlimit = !cgroup_ && limits.processes;
+    report_.memory_limit_by = !limits.memory ? "none" : cgroup_ ? "cgroup" : "rlimit-as";
+    if (cgroup_) {
+        for (const std::string& u : cgroup_->unapplied()) report_.unapplied.push_back(u);
+    } else {
+        if (limits.memory) report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, not memory)");
+        if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
+        if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, not the sum over the run");
+    }
+    log_step("cgroup");
+
+    Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
+    int sock[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("supervisor: socketpair");
+    seccomp_sock_.reset(sock[0]);
+    Fd target_sock(sock[1]);
+    prepare_seccomp_socket(seccomp_sock_.get());
+
+    // Signals that would end us end the run instead, cleanly.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&stop_signals, s);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal_fd_.reset(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+
+    ChildContext ctx;
+    ctx.inv = &inv_;
+    ctx.plan = &plan;
+    ctx.filter = &filter;
+    ctx.id = id;
+    ctx.envp = build_environment(policy_.env, environ);
+    ctx.memory_by_rlimit = memory_by_rlimit;
+    ctx.nproc_by_rlimit = nproc_by_rlimit;
+    ctx.landlock_abi = landlock.abi;
+    ctx.go_read = go.read.get();
+    ctx.error_write = failure.write.get();
+    ctx.status_write = status.write.get();
+    ctx.seccomp_sock = target_sock.get();
+    for (int i = 0; i < 3; ++i) ctx.stdio[i] = i;
+    if (in.get() >= 0) ctx.stdio[0] = in.get();
+    if (out.get() >= 0) ctx.stdio[1] = out.get();
+    if (err.get() >= 0) ctx.stdio[2] = err.get();
+
+    // 3. Clone, map ids, join the cgroup, release the child.
+    child_ = spawn_child(ctx);
+    pidfd_.reset(child_.pidfd);
+    log_step("cloned");
+    go.read.reset();
+    failure.write.reset();
+    status.write.reset();
+    target_sock.reset();
+    close_prepared(plan);
+    try {
+        write_id_maps(child_.pid, id);
+        if (cgroup_) cgroup_->add_process(child_.pid);
+    } catch (...) {
+        kill_run();
+        waitpid(child_.pid, nullptr, 0);
+        throw;
+    }
+    start_us_ = now_us();
+    if (write(go.write.get(), "g", 1) != 1) throw sys_error("supervisor: release child");
+    go.write.reset();
+    log_step("released");
+
+    // 4. Watch until the child (pid 1 of the run) is gone.
+    watch();
+    int init_status = 0;
+    rusage ru{};
+    if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
+    end_us_ = now_us();
+    log_step("run ended");
+
+    // A setup failure inside the child outranks whatever else happened.
+    ChildFailure f{};
+    if (read(failure.read.get(), &f, sizeof f) == sizeof f) {
+        f.message[sizeof f.message - 1] = '\0';
+        throw Error(f.message, f.exit_code);
+    }
+    int target_status = 0;
+    if (read(status.read.get(), &target_status, sizeof target_status) == sizeof target_status) {
+        if (WIFEXITED(target_status)) report_.evidence.exit_code = WEXITSTATUS(target_status);
+        else if (WIFSIGNALED(target_status)) report_.evidence.signal = WTERMSIG(target_status);
+    } else if (killed_) {
+        report_.evidence.signal = SIGKILL;
+    } else {
+        throw Error(fmt::format("the run's init ended without reporting the target's status (wait status {})", init_status));
+    }
+
+    // 5. Measure, then remove the cgroup.
+    collect(init_status, ru);
+    cgroup_.reset();
+    log_step("accounted");
+    report_.verdict = decide_verdict(report_.evidence);
+    log_to_syslog();
+    return exit_status(report_);
+}
+
+void Run::watch() {
+    const auto& limits = policy_.limits;
+    const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    for (;;) {
+        std::uint64_t now = now_us();
+        long timeout_ms = -1;
+        if (limits.wall_time) {
+            std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u;
+            if (now >= deadline) {
+                report_.evidence.wall_limit_hit = true;
+                kill_run();
+                return;
+            }
+            timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
+        }
+        if (limits.cpu_time && cgroup_) {
+            std::uint64_t used = cgroup_->cpu_usec().value_or(0);
+            std::uint64_t limit = static_cast<std::uint64_t>(limits.cpu_time->count()) * 1000u;
+            if (used >= limit) {
+                report_.evidence.cpu_limit_hit = true;
+                kill_run();
+                return;
+            }
+            // The soonest the limit can be reached is with every CPU busy.
+            long soonest = static_cast<long>((limit - used) / 1000u / static_cast<std::uint64_t>(cpus));
+            long tick = std::clamp(soonest, 1L, 50L);
+            timeout_ms = timeout_ms < 0 ? tick : std::min(timeout_ms, tick);
+        }
+        pollfd fds[4] = {{pidfd_.get(), POLLIN, 0},
+                         {seccomp_sock_.get(), POLLIN, 0},
+                         {listener_.get(), POLLIN, 0},
+                         {signal_fd_.get(), POLLIN, 0}};
+        int n = poll(fds, 4, static_cast<int>(timeout_ms));
+        if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
+        if (n <= 0) continue;
+        if (fds[0].revents) return;
+        if (fds[1].revents & POLLIN) {
+            int l = receive_seccomp_listener(seccomp_sock_.get());
+            if (l >= 0) listener_.reset(l);
+            seccomp_sock_.reset();
+        } else if (fds[1].revents) {
+            seccomp_sock_.reset();   // the target is gone before handing over its filter
+        }
+        if (fds[2].revents & POLLIN) {
+            if (auto v = read_seccomp_violation(listener_.get())) {
+                report_.evidence.syscall_violation = true;
+                report_.syscall_number = v->number;
+                report_.syscall_name = v->name;
+                kill_run();
+            }
+        } else if (fds[2].revents) {
+            listener_.reset();   // every filtered process has exited
+        }
+        if (fds[3].revents) {
+            signalfd_siginfo si{};
+            if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+                report_.warnings.push_back(fmt::format("sandboxrun got signal {}; the run was killed", si.ssi_signo));
+                report_.evidence.sandbox_failed = true;
+                kill_run();
+            }
+        }
+    }
+}
+
+void Run::collect(int init_status, const rusage& ru) {
+    (void)init_status;
+    auto& ev = report_.evidence;
+    report_.wall_us = end_us_ - start_us_;
+    report_.cpu_user_us = tv_us(ru.ru_utime);
+    report_.cpu_system_us = tv_us(ru.ru_stime);
+    report_.max_rss_kib = static_cast<std::uint64_t>(ru.ru_maxrss);
+    report_.csw_voluntary = static_cast<std::uint64_t>(ru.ru_nvcsw);
+    report_.csw_forced = static_cast<std::uint64_t>(ru.ru_nivcsw);
+    if (cgroup_) {
+        // The cgroup counts every task, also those killed before anyone reaped them.
+        CgroupUsage u = cgroup_->usage();
+        if (u.user_usec && u.system_usec) {
+            report_.cpu_user_us = *u.user_usec;
+            report_.cpu_system_us = *u.system_usec;
+        }
+        report_.peak_memory_kib = u.memory_peak ? std::optional(*u.memory_peak / 1024) : std::nullopt;
+        ev.oom_killed = u.oom_killed;
+        if (policy_.limits.memory && u.memory_peak && *u.memory_peak >= *policy_.limits.memory) ev.memory_at_limit = true;
+        if (policy_.limits.cpu_time && u.cpu_usec &&
+            *u.cpu_usec >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
+            ev.cpu_limit_hit = true;
+    }
+    if (!report_.peak_memory_kib) report_.peak_memory_kib = report_.max_rss_kib;
+    if (policy_.limits.wall_time &&
+        report_.wall_us >= static_cast<std::uint64_t>(policy_.limits.wall_time->count()) * 1000u)
+        ev.wall_limit_hit = true;
+    if (ev.signal == SIGXFSZ) ev.output_limit_hit = true;
+    if (ev.signal == SIGXCPU) ev.cpu_limit_hit = true;
+}
+
+void Run::log_to_syslog() {
+    const auto& ev = report_.evidence;
+    if (!ev.syscall_violation && !killed_ && !ev.oom_killed) return;
+    std::string command;
+    for (const auto& a : inv_.argv) command += (command.empty() ? "" : " ") + a;
+    openlog("sandboxrun", LOG_PID, LOG_AUTHPRIV);
+    syslog(ev.syscall_violation ? LOG_WARNING : LOG_NOTICE, "run %s profile %s: %s%s%s; command: %s",
+           report_.run_id.c_str(), report_.profile.c_str(), verdict_name(decide_verdict(ev)),
+           ev.syscall_violation ? " syscall " : "", report_.syscall_name.c_str(), command.c_str());
+    closelog();
+}
+
+void write_text(const std::string& path, const std::string& text, const char* what) {
+    std::ofstream f(path, std::ios::trunc);
+    f << text;
+    if (!f.flush()) std::fprintf(stderr, "sandboxrun: cannot write %s %s\n", what, path.c_str());
+}
+
+}  // namespace
+
+int run_sandbox(const Invocation& inv) {
+    Report report;
+    report.profile = inv.policy.name;
+    report.command = inv.argv;
+    report.limits = inv.policy.limits;
+    report.cgroup = "none";
+    report.memory_limit_by = "none";
+    int status = exit_sandbox_error;
+    try {
+        report.run_id = new_run_id();
+        Run run(inv, report);
+        status = run.execute();
+    } catch (const Error& e) {
+        report.evidence = Evidence{};
+        report.evidence.sandbox_failed = true;
+        report.verdict = Verdict::sandbox_error;
+        report.message = e.what();
+        std::fprintf(stderr, "sandboxrun: %s\n", e.what());
+        status = e.exit_code();
+    }
+    if (!inv.quiet)
+        for (const auto& w : report.warnings) std::fprintf(stderr, "sandboxrun: warning: %s\n", w.c_str());
+    if (!inv.quiet)
+        for (const auto& u : report.unapplied) std::fprintf(stderr, "sandboxrun: warning: not applied: %s\n", u.c_str());
+    if (inv.report_path) write_text(*inv.report_path, report_json(report), "report");
+    if (inv.meta_path) write_text(*inv.meta_path, report_meta(report), "meta file");
+    return status;
+}
+
+}  // namespace sandboxrun

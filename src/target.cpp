@@ -1,1 +1,99 @@
-// TODO
+// The target's own steps, in order, ending in execve. The seccomp filter
+// comes last so that every step before it may use whatever it needs.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "layers.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun {
+namespace {
+
+void setup_stdio(const ChildContext& ctx) {
+    for (int fd = 0; fd < 3; ++fd)
+        if (ctx.stdio[fd] != fd && dup2(ctx.stdio[fd], fd) != fd) throw sys_error("target: dup2", std::to_string(fd));
+    // Only 0, 1 and 2 may reach the program; the two pipes it still needs
+    // until execve close themselves there.
+    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) throw sys_error("target: close_range");
+}
+
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) throw sys_error("target: sigprocmask");
+    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+}
+
+// Finds the command as the shell would, inside the sandbox, before the
+// filter is live: missing is 127, present but not runnable is 126.
+std::string resolve_command(const std::string& command, const std::vector<std::string>& envp) {
+    std::string path_var = "/usr/bin:/bin";
+    for (const std::string& e : envp)
+        if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+    std::vector<std::string> candidates;
+    if (command.find('/') != std::string::npos) {
+        candidates.push_back(command);
+    } else {
+        for (std::size_t start = 0; start <= path_var.size();) {
+            std::size_t end = path_var.find(':', start);
+            if (end == std::string::npos) end = path_var.size();
+            std::string dir = path_var.substr(start, end - start);
+            candidates.push_back((dir.empty() ? "." : dir) + "/" + command);
+            start = end + 1;
+        }
+    }
+    int first_error = ENOENT;
+    for (const std::string& path : candidates) {
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0) continue;
+        if (!S_ISDIR(st.st_mode) && access(path.c_str(), X_OK) == 0) return path;
+        first_error = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    }
+    if (first_error == ENOENT) throw Error("command not found: " + command + " (in the sandbox)", exit_not_found);
+    throw Error("cannot run " + command + ": " + std::strerror(first_error), exit_cannot_run);
+}
+
+}  // namespace
+
+[[noreturn]] void exec_target(const ChildContext& ctx) {
+    const Invocation& inv = *ctx.inv;
+    std::vector<char*> argv, envp;
+    for (const std::string& a : inv.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const std::string& e : ctx.envp) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    std::string exec_path;
+    try {
+        // d. a new session without a controlling terminal, limits, fds, work dir
+        if (setsid() < 0) throw sys_error("target: setsid");
+        reset_signals();
+        apply_rlimits(inv.policy.limits, ctx.memory_by_rlimit);
+        if (ctx.nproc_by_rlimit && inv.policy.limits.processes) {
+            // Counted per user namespace (Linux 5.14+): this run's tasks only.
+            rlimit rl{*inv.policy.limits.processes, *inv.policy.limits.processes};
+            if (setrlimit(RLIMIT_NPROC, &rl) != 0) throw sys_error("rlimits: set RLIMIT_NPROC");
+        }
+        setup_stdio(ctx);
+        if (chdir(ctx.plan->chdir.c_str()) != 0) throw sys_error("target: chdir", ctx.plan->chdir);
+        exec_path = resolve_command(inv.argv[0], ctx.envp);
+        // e. no capability, no way to gain one, Landlock
+        drop_capabilities();
+        apply_landlock(*ctx.plan, inv.policy.net, ctx.landlock_abi);
+    } catch (const Error& e) {
+        fail_child(ctx.error_write, e.exit_code(), e.what());
+    }
+    // f. the filter, last; from here on only what the profile allows may run.
+    if (apply_seccomp(*ctx.filter, ctx.seccomp_sock) != 0)
+        fail_child(ctx.error_write, exit_sandbox_error, std::string("seccomp: install filter: ") + std::strerror(errno));
+    execve(exec_path.c_str(), argv.data(), envp.data());
+    int err = errno;
+    fail_child(ctx.error_write, err == ENOENT ? exit_not_found : exit_cannot_run,
+               "execve: " + inv.argv[0] + ": " + std::strerror(err));
+}
+
+}  // namespace sandboxrun

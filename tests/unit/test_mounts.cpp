@@ -1,1 +1,120 @@
+// The mount plan is data: these tests check it without any privilege.
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "../../src/layers.hpp"
+#include "sandboxrun/error.hpp"
+
+using namespace sandboxrun;
+using Kind = MountOp::Kind;
+
+namespace {
+
+const MountOp* find(const MountPlan& plan, const std::string& target) {
+    for (const MountOp& op : plan.ops)
+        if (op.target == target) return &op;
+    return nullptr;
+}
+
+std::size_t index_of(const MountPlan& plan, const std::string& target) {
+    for (std::size_t i = 0; i < plan.ops.size(); ++i)
+        if (plan.ops[i].target == target) return i;
+    FAIL("no op for " << target);
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("symlinked sources are recreated as symlinks, not followed") {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("sbx-mounts-" + std::to_string(getpid()));
+    fs::create_directories(dir / "usr/bin");
+    fs::create_directory_symlink("usr/bin", dir / "bin");
+    Policy p;
+    p.fs.binds.push_back({(dir / "bin").string(), "/bin", false, false, "test:1:1"});
+    p.fs.binds.push_back({(dir / "usr").string(), "/usr", false, false, "test:2:1"});
+    MountPlan plan = plan_mounts(p, "/somewhere");
+    fs::remove_all(dir);
+    const MountOp* bin = find(plan, "/bin");
+    REQUIRE(bin);
+    CHECK(bin->kind == Kind::symlink);
+    CHECK(bin->source == "usr/bin");
+    REQUIRE(find(plan, "/usr"));
+    CHECK(find(plan, "/usr")->kind == Kind::bind);
+    CHECK_FALSE(find(plan, "/usr")->writable);
+}
+
+TEST_CASE("a missing bind source is an error naming its origin, unless optional") {
+    Policy p;
+    p.fs.binds.push_back({"/nonexistent/sbx-source", "/x", false, true, "test:3:5"});
+    CHECK_NOTHROW(plan_mounts(p, "/"));
+    CHECK(find(plan_mounts(p, "/"), "/x") == nullptr);
+    p.fs.binds[0].optional = false;
+    try {
+        plan_mounts(p, "/");
+        FAIL("no error for a missing bind source");
+    } catch (const Error& e) {
+        std::string msg = e.what();
+        CHECK(msg.find("test:3:5") != std::string::npos);
+        CHECK(msg.find("/nonexistent/sbx-source") != std::string::npos);
+        CHECK(msg.find("No such file or directory") != std::string::npos);
+        CHECK(e.exit_code() == exit_sandbox_error);
+    }
+}
+
+TEST_CASE("parents are mounted before what sits inside them") {
+    Policy p;
+    p.fs.tmpfs.push_back({"/tmp/inner", 1 << 20, "t"});
+    p.fs.tmpfs.push_back({"/tmp", 1 << 20, "t"});
+    p.fs.binds.push_back({"/usr/lib", "/usr/lib", false, false, "t"});
+    p.fs.binds.push_back({"/usr", "/usr", false, false, "t"});
+    MountPlan plan = plan_mounts(p, "/");
+    CHECK(index_of(plan, "/tmp") < index_of(plan, "/tmp/inner"));
+    CHECK(index_of(plan, "/usr") < index_of(plan, "/usr/lib"));
+}
+
+TEST_CASE("the invoking directory is bound at workdir as the profile says") {
+    Policy p;
+    p.fs.workdir = "/box";
+    MountPlan rw = plan_mounts(p, "/home/judge/sub1");
+    REQUIRE(find(rw, "/box"));
+    CHECK(find(rw, "/box")->source == "/home/judge/sub1");
+    CHECK(find(rw, "/box")->writable);
+    CHECK(rw.chdir == "/box");
+
+    p.fs.cwd = CwdMode::ro;
+    CHECK_FALSE(find(plan_mounts(p, "/x"), "/box")->writable);
+
+    p.fs.cwd = CwdMode::none;
+    MountPlan none = plan_mounts(p, "/x");
+    CHECK(find(none, "/box") == nullptr);
+    CHECK(none.chdir == "/");
+
+    p.fs.chdir = "/tmp";
+    CHECK(plan_mounts(p, "/x").chdir == "/tmp");
+}
+
+TEST_CASE("proc, dev, devpts and sys follow the policy") {
+    Policy p;
+    MountPlan plan = plan_mounts(p, "/");
+    REQUIRE(find(plan, "/proc"));
+    REQUIRE(find(plan, "/dev"));
+    CHECK(find(plan, "/dev")->writable);   // makes its own /dev/shm
+    CHECK(find(plan, "/dev/pts") == nullptr);
+    CHECK(find(plan, "/sys") == nullptr);
+
+    p.fs.proc = false;
+    p.fs.dev_pts = true;
+    p.fs.sys = true;
+    p.fs.tmpfs.push_back({"/dev/shm", 8 << 20, "t"});
+    plan = plan_mounts(p, "/");
+    CHECK(find(plan, "/proc") == nullptr);
+    CHECK(find(plan, "/dev/pts"));
+    CHECK(find(plan, "/sys"));
+    CHECK_FALSE(find(plan, "/dev")->writable);   // the profile's /dev/shm tmpfs replaces the default
+    CHECK(find(plan, "/dev/shm")->size == (8u << 20));
+}

@@ -1,0 +1,136 @@
+// Entry points of the isolation layers, one per source file. The order in
+// which they run lives in supervisor.cpp (host side) and target.cpp (inside).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandboxrun/cli.hpp"
+#include "sandboxrun/policy.hpp"
+#include "sandboxrun/seccomp.hpp"
+
+namespace sandboxrun {
+
+// ---- identity.cpp: which host uid/gid the run gets ---------------------------
+struct Identity {
+    uid_t host_uid = 0;        // what the sandbox's processes are on the host
+    gid_t host_gid = 0;
+    uid_t inside_uid = 1000;   // what they see inside
+    gid_t inside_gid = 1000;
+    bool privileged = false;   // sandboxrun was started by root: per-run uid from the range
+    int slot_lock = -1;        // flock held on the uid slot while the run lives
+};
+
+// Root: reserves a free uid from `range` (flock on /run/sandboxrun/uids/N).
+// Anyone else: maps the caller's own uid.
+Identity reserve_identity(const UidRange& range);
+void release_identity(Identity& id);
+
+// Writes uid_map/gid_map (and setgroups) of the freshly cloned child.
+void write_id_maps(pid_t child, const Identity& id);
+
+// A user namespace mapping on-disk owner `disk` to the run's host ids, for
+// idmapped mounts. Returns an fd of it.
+int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id);
+
+// ---- mounts.cpp: the new root, as a plan (data) and its application --------
+struct MountOp {
+    enum class Kind { bind, tmpfs, symlink, proc, dev, devpts, sys };
+    Kind kind;
+    std::string source;       // host path for bind/sys; link text for symlink
+    std::string target;       // path inside the sandbox
+    bool writable = false;
+    bool optional = false;    // bind: skip a missing source
+    std::uint64_t size = 0;   // tmpfs
+    int fd = -1;              // bind: a detached mount the supervisor already opened
+};
+
+struct MountPlan {
+    std::vector<MountOp> ops;           // applied in order
+    std::string chdir;                  // the target's starting directory
+};
+
+// Pure: no syscalls but lstat/readlink of bind sources (to recreate symlinks).
+MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd);
+
+// A detached, recursive copy of `source` (read-only unless writable; nosuid,
+// nodev), idmapped through `idmap_userns` when that is >= 0. -1 with errno.
+int open_bind_tree(const std::string& source, bool writable, int idmap_userns);
+
+// Root only: opens every bind in the supervisor, where host root can reach
+// any source, and idmaps writable ones so that files the run creates belong
+// to the directory's owner on the host. Returns warnings for binds it could
+// not idmap (they stay plain binds).
+std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id);
+void close_prepared(MountPlan& plan);
+
+// Child side, in the new mount namespace: builds the root and pivots into it.
+void apply_mounts(const MountPlan& plan);
+
+// ---- network.cpp --------------------------------------------------------------
+void setup_network(const Network& net);   // loopback up in the fresh net namespace
+
+// ---- rlimits.cpp --------------------------------------------------------------
+// memory_by_rlimit: no cgroup could hold the memory limit, RLIMIT_AS stands in.
+void apply_rlimits(const Limits& limits, bool memory_by_rlimit);
+
+// ---- capabilities.cpp ---------------------------------------------------------
+// Drops every capability from every set and sets no_new_privs.
+void drop_capabilities();
+
+// ---- landlock.cpp -------------------------------------------------------------
+struct LandlockStatus {
+    int abi = 0;               // 0: not applied
+    std::string reason;        // why not, when abi == 0
+};
+LandlockStatus landlock_probe();
+// Restricts the filesystem to the plan's paths (read-only where the mount is)
+// and, with the network off, TCP bind/connect. Child side, after mounts.
+void apply_landlock(const MountPlan& plan, const Network& net, int abi);
+
+// ---- environment.cpp ----------------------------------------------------------
+std::vector<std::string> build_environment(const Environment& env, char** caller_env);
+
+// ---- namespaces.cpp: the child (pid 1 of the run) and its birth -------------
+// Everything the child and the target need, prepared by the supervisor
+// before clone so the child allocates and decides as little as possible.
+struct ChildContext {
+    const Invocation* inv = nullptr;
+    const MountPlan* plan = nullptr;
+    const SeccompProgram* filter = nullptr;
+    Identity id;
+    std::vector<std::string> envp;
+    bool memory_by_rlimit = false;
+    bool nproc_by_rlimit = false;
+    int landlock_abi = 0;
+    int go_read = -1;               // supervisor -> child: maps written, cgroup joined
+    int error_write = -1;           // child/target -> supervisor: why setup failed
+    int status_write = -1;          // child -> supervisor: the target's wait status
+    int seccomp_sock = -1;          // target -> supervisor: the seccomp listener
+    int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2
+};
+
+struct Child {
+    pid_t pid = -1;
+    int pidfd = -1;
+};
+
+// clone()s into fresh user, mount, pid, net, ipc and uts namespaces; the child
+// runs run_child and never returns. The cgroup namespace comes later, once
+// the supervisor has moved the child into its cgroup.
+Child spawn_child(const ChildContext& ctx);
+
+// A setup failure inside the sandbox, carried to the supervisor over error_write.
+struct ChildFailure {
+    int exit_code;
+    char message[1020];
+};
+[[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message);
+
+// ---- target.cpp: the target's own steps, ending in execve --------------------
+[[noreturn]] void exec_target(const ChildContext& ctx);
+
+}  // namespace sandboxrun

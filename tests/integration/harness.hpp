@@ -1,0 +1,163 @@
+// Runs the real sandboxrun binary the way a judge script would, as root or
+// (SBX_AS_USER=uid) as an unprivileged user, always under `timeout` so that
+// a bug in sandboxrun cannot hang the suite.
+#pragma once
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sbx {
+
+namespace fs = std::filesystem;
+
+inline std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+inline std::string binary() { return env_or("SBX_BIN", "sandboxrun"); }
+inline std::string programs() { return env_or("SBX_PROGS", "."); }
+// The uid sandboxrun runs as; -1: as we are (root in CI).
+inline int run_as() { return std::atoi(env_or("SBX_AS_USER", "-1").c_str()); }
+inline bool unprivileged() { return run_as() > 0 || geteuid() != 0; }
+
+inline std::string read_file(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// A fresh working directory, owned by whoever runs sandboxrun, removed at the end.
+class WorkDir {
+public:
+    WorkDir() {
+        char tmpl[] = "/tmp/sbx-it-XXXXXX";
+        path_ = mkdtemp(tmpl);
+        chmod(path_.c_str(), 0755);
+        if (run_as() > 0) [[maybe_unused]] int rc = chown(path_.c_str(), run_as(), run_as());
+    }
+    ~WorkDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    const fs::path& path() const { return path_; }
+    // Copies a built test program in, so the sandbox sees it at /box/NAME.
+    void add_program(const std::string& name) const {
+        fs::copy_file(fs::path(programs()) / name, path_ / name, fs::copy_options::overwrite_existing);
+        own(path_ / name);
+    }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(path_ / name) << text;
+        own(path_ / name);
+    }
+    std::string read(const std::string& name) const { return read_file(path_ / name); }
+
+private:
+    static void own(const fs::path& p) {
+        if (run_as() > 0) [[maybe_unused]] int rc = chown(p.c_str(), run_as(), run_as());
+    }
+    fs::path path_;
+};
+
+struct Result {
+    int status = -1;          // exit status of sandboxrun (128+N if it died by a signal)
+    std::string out, err;
+    std::string report;       // the --report JSON
+};
+
+// Runs `sandboxrun ARGS...` in `dir`, with a JSON report, under timeout.
+inline Result run(const WorkDir& dir, const std::vector<std::string>& args, int timeout_s = 60,
+                  const std::string& stdin_text = {}) {
+    Result r;
+    fs::path out = dir.path() / ".out", err = dir.path() / ".err", in = dir.path() / ".in",
+             report = dir.path() / ".report.json";
+    std::ofstream(in) << stdin_text;
+    std::vector<std::string> argv = {"timeout", "-s", "KILL", std::to_string(timeout_s), binary(),
+                                     "--report", report.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        int i = open(in.c_str(), O_RDONLY), o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (i < 0 || o < 0 || e < 0) _exit(201);
+        dup2(i, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (run_as() > 0) {
+            if (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0) _exit(202);
+            if (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
+                setresuid(run_as(), run_as(), run_as()) != 0)
+                _exit(203);
+        }
+        std::vector<char*> cargv;
+        for (auto& a : argv) cargv.push_back(a.data());
+        cargv.push_back(nullptr);
+        execvp(cargv[0], cargv.data());
+        _exit(204);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = read_file(out);
+    r.err = read_file(err);
+    r.report = read_file(report);
+    fs::remove(out);
+    fs::remove(err);
+    fs::remove(in);
+    fs::remove(report);
+    return r;
+}
+
+// The value of "key" in a flat JSON object, as its raw text ("\"ok\"", "3", "null").
+inline std::string json_field(const std::string& json, const std::string& key) {
+    auto pos = json.find("\"" + key + "\":");
+    if (pos == std::string::npos) return {};
+    pos = json.find_first_not_of(' ', pos + key.size() + 3);
+    auto end = pos;
+    if (json[pos] == '"') {
+        end = json.find('"', pos + 1) + 1;
+    } else {
+        int depth = 0;
+        for (; end < json.size(); ++end) {
+            char c = json[end];
+            if (c == '{' || c == '[') ++depth;
+            if (c == '}' || c == ']') {
+                if (depth == 0) break;
+                --depth;
+            }
+            if (c == ',' && depth == 0) break;
+        }
+    }
+    return json.substr(pos, end - pos);
+}
+
+inline std::string verdict(const Result& r) {
+    std::string v = json_field(r.report, "verdict");
+    return v.size() >= 2 ? v.substr(1, v.size() - 2) : v;
+}
+
+// Lines of `text` that start with "key: ".
+inline std::vector<std::string> values(const std::string& text, const std::string& key) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key + ": ", 0) == 0) out.push_back(line.substr(key.size() + 2));
+    return out;
+}
+
+// Mount table of the host, for "nothing left behind" checks.
+inline std::string host_mounts() { return read_file("/proc/self/mountinfo"); }
+
+}  // namespace sbx

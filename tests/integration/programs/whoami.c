@@ -1,0 +1,46 @@
+// Prints what the target can see of its identity: uids, uid_map, hostname, /proc pids, environment, network interfaces; verdict ok; judged by the test comparing each "key: value" line with the profile.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ctype.h>
+#include <dirent.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <unistd.h>
+
+extern char** environ;
+
+static void print_file(const char* key, const char* path) {
+    char line[256];
+    FILE* f = fopen(path, "r");
+    if (!f) {
+        printf("%s: unreadable\n", key);
+        return;
+    }
+    while (fgets(line, sizeof line, f)) printf("%s: %s", key, line);
+    fclose(f);
+}
+
+int main(void) {
+    char host[256] = "";
+    printf("uid: %d\neuid: %d\ngid: %d\n", (int)getuid(), (int)geteuid(), (int)getgid());
+    print_file("uid_map", "/proc/self/uid_map");
+    print_file("gid_map", "/proc/self/gid_map");
+    gethostname(host, sizeof host - 1);
+    printf("hostname: %s\n", host);
+
+    printf("pids:");
+    DIR* d = opendir("/proc");
+    for (struct dirent* e; d && (e = readdir(d));)
+        if (isdigit((unsigned char)e->d_name[0])) printf(" %s", e->d_name);
+    if (d) closedir(d);
+    printf("\n");
+
+    for (char** env = environ; *env; env++) printf("env: %s\n", *env);
+
+    struct if_nameindex* ifs = if_nameindex();
+    for (struct if_nameindex* i = ifs; i && i->if_name; i++) printf("if: %s\n", i->if_name);
+    if (ifs) if_freenameindex(ifs);
+    else print_file("net_dev", "/proc/net/dev");
+    return 0;
+}

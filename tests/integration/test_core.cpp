@@ -1,0 +1,213 @@
+// The real binary, asserting from inside the sandbox what the issue asks,
+// and on the host that nothing changed. Registered twice in meson: as root
+// and as an unprivileged user (SBX_AS_USER).
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace sbx;
+
+namespace {
+
+Result run_program(const WorkDir& dir, const std::string& program, std::vector<std::string> extra = {},
+                   std::vector<std::string> program_args = {}, const std::string& profile = "c") {
+    dir.add_program(program);
+    std::vector<std::string> args = {"--profile", profile};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("--");
+    args.push_back("./" + program);
+    args.insert(args.end(), program_args.begin(), program_args.end());
+    return run(dir, args);
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("the exit status and the signal of the target are mirrored") {
+    WorkDir dir;
+    Result ok = run_program(dir, "exit3");
+    CHECK(ok.status == 3);
+    CHECK(verdict(ok) == "runtime_error");
+    CHECK(json_field(ok.report, "exit_code") == "3");
+
+    Result segv = run_program(dir, "segv");
+    CHECK(segv.status == 128 + 11);
+    CHECK(verdict(segv) == "signal");
+    CHECK(json_field(segv.report, "signal") == "11");
+}
+
+TEST_CASE("output and input pass through") {
+    WorkDir dir;
+    dir.add_program("cat_upper");
+    Result r = run(dir, {"--profile", "c", "--", "./cat_upper"}, 60, "hello judge\n");
+    CHECK(r.status == 0);
+    CHECK(r.out == "HELLO JUDGE\n");
+    CHECK(verdict(r) == "ok");
+}
+
+TEST_CASE("the target is never host root and sees only its own processes") {
+    WorkDir dir;
+    Result r = run_program(dir, "whoami");
+    REQUIRE(r.status == 0);
+    INFO(r.out << r.err);
+    auto map = values(r.out, "uid_map");
+    REQUIRE(map.size() == 1);
+    std::istringstream fields(map[0]);
+    long inside = -1, outside = -1, count = -1;
+    fields >> inside >> outside >> count;
+    CHECK(count == 1);
+    CHECK(outside != 0);                                   // never host root
+    if (unprivileged()) CHECK(outside == run_as());        // the caller's own uid
+    CHECK(values(r.out, "uid")[0] != "0");
+    CHECK(values(r.out, "hostname")[0] == "sandbox");
+
+    // pid 1 is the run's init; the target and nothing else of the host.
+    std::istringstream pids(values(r.out, "pids").at(0));
+    std::vector<int> seen;
+    for (int p; pids >> p;) seen.push_back(p);
+    CHECK(seen.size() <= 2);
+    for (int p : seen) CHECK(p <= 2);
+}
+
+TEST_CASE("no network interface but lo") {
+    WorkDir dir;
+    Result r = run_program(dir, "whoami");
+    REQUIRE(r.status == 0);
+    auto ifs = values(r.out, "if");
+    REQUIRE_FALSE(ifs.empty());
+    for (const auto& i : ifs) CHECK(i == "lo");
+}
+
+TEST_CASE("the environment holds only what the profile allows") {
+    WorkDir dir;
+    setenv("SBX_SECRET", "host-secret", 1);
+    setenv("LANG", "C.UTF-8", 1);
+    Result r = run_program(dir, "whoami", {"--env", "ADDED=1"});
+    REQUIRE(r.status == 0);
+    std::set<std::string> names;
+    for (const auto& e : values(r.out, "env")) names.insert(e.substr(0, e.find('=')));
+    CHECK(names.count("SBX_SECRET") == 0);
+    CHECK(names.count("PATH") == 1);
+    CHECK(names.count("ADDED") == 1);
+    CHECK(names.count("LANG") == 1);   // passed through by the base profile
+    for (const auto& n : names) CHECK((n == "PATH" || n == "HOME" || n == "ADDED" || n == "LANG" || n == "LC_ALL" || n == "TZ"));
+
+    Result passed = run_program(dir, "whoami", {"--env-pass", "SBX_SECRET"});
+    CHECK(contains(passed.out, "env: SBX_SECRET=host-secret"));
+    unsetenv("SBX_SECRET");
+}
+
+TEST_CASE("secrets of the host are absent") {
+    WorkDir dir;
+    Result r = run_program(dir, "try_read", {}, {"/etc/shadow", "/etc/passwd", "/root", "/home", "/usr/bin/env"});
+    INFO(r.out << r.err);
+    CHECK(contains(r.out, "DENIED /etc/shadow"));
+    CHECK(contains(r.out, "DENIED /etc/passwd"));
+    CHECK(contains(r.out, "DENIED /root"));
+    CHECK(contains(r.out, "DENIED /home"));
+    CHECK(contains(r.out, "OK /usr/bin/env"));   // the test itself can tell reading from not reading
+}
+
+TEST_CASE("writes outside the allowed paths fail and leave the host unchanged") {
+    WorkDir dir;
+    std::string probe = "sbx-probe-" + std::to_string(getpid());
+    Result r = run_program(dir, "try_write", {},
+                           {"/usr/" + probe, "/etc/" + probe, "/" + probe, "/bin/" + probe, "/proc/sys/kernel/hostname",
+                            "/tmp/" + probe, "/box/" + probe});
+    INFO(r.out << r.err);
+    CHECK(contains(r.out, "DENIED /usr/" + probe));
+    CHECK(contains(r.out, "DENIED /etc/" + probe));
+    CHECK(contains(r.out, "DENIED /" + probe));
+    CHECK(contains(r.out, "DENIED /bin/" + probe));
+    CHECK(contains(r.out, "DENIED /proc/sys/kernel/hostname"));
+    CHECK(contains(r.out, "OK /tmp/" + probe));   // the run's own tmpfs
+    CHECK(contains(r.out, "OK /box/" + probe));   // the work dir, read-write by default
+    for (const char* host_dir : {"/usr/", "/etc/", "/", "/usr/bin/"}) CHECK_FALSE(fs::exists(host_dir + probe));
+    CHECK_FALSE(fs::exists("/tmp/" + probe));      // the sandbox's /tmp is not the host's
+    CHECK(fs::exists(dir.path() / probe));         // and the work dir is the host's
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    CHECK(std::string(host) != "sandbox");
+}
+
+TEST_CASE("files the target writes in the work dir belong to the work dir's owner") {
+    WorkDir dir;
+    std::string probe = "owned-" + std::to_string(getpid());
+    Result r = run_program(dir, "try_write", {}, {"/box/" + probe});
+    REQUIRE(contains(r.out, "OK /box/" + probe));
+    struct stat file {}, owner {};
+    REQUIRE(stat((dir.path() / probe).c_str(), &file) == 0);
+    REQUIRE(stat(dir.path().c_str(), &owner) == 0);
+    CHECK(file.st_uid == owner.st_uid);
+}
+
+TEST_CASE("a disallowed syscall kills the run and is named") {
+    WorkDir dir;
+    Result r = run_program(dir, "forbidden_syscall", {}, {"ptrace"});
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "syscall_violation");
+    CHECK(json_field(r.report, "name") == "\"ptrace\"");
+    CHECK(r.status == 128 + 9);
+}
+
+TEST_CASE("a program compiled inside the sandbox runs inside it") {
+    WorkDir dir;
+    dir.write("main.cpp", "#include <iostream>\nint main(){std::string s; std::cin >> s; std::cout << \"hi \" << s << '\\n';}\n");
+    Result cc = run(dir, {"--profile", "cpp", "--", "g++", "-O2", "-o", "main", "main.cpp"}, 120);
+    INFO(cc.err);
+    REQUIRE(cc.status == 0);
+    REQUIRE(fs::exists(dir.path() / "main"));
+    Result r = run(dir, {"--profile", "cpp", "--", "./main"}, 60, "judge\n");
+    CHECK(r.status == 0);
+    CHECK(r.out == "hi judge\n");
+}
+
+TEST_CASE("python runs with the python profile") {
+    WorkDir dir;
+    dir.write("solution.py", "import sys\nprint(sum(int(x) for x in sys.stdin.read().split()))\n");
+    Result r = run(dir, {"--profile", "python", "--", "/usr/bin/python3", "solution.py"}, 60, "1 2 3\n");
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "6\n");
+}
+
+TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind") {
+    WorkDir dir;
+    std::string mounts_before = host_mounts();
+    dir.write("bad.toml", "[limits]\nmemory = \"12XB\"\n");
+    dir.write("broken.toml", "[limits\n");
+    dir.write("unknown.toml", "[filesystem]\nrox = []\n");
+    dir.write("notexec", "data\n");
+
+    struct Case {
+        std::vector<std::string> args;
+        int status;
+        std::string message;
+    };
+    std::vector<Case> cases = {
+        {{"--profile", "no-such-profile", "--", "/bin/true"}, 125, "no-such-profile"},
+        {{"--profile", "./broken.toml", "--", "/bin/true"}, 125, "broken.toml:1:"},
+        {{"--profile", "./bad.toml", "--", "/bin/true"}, 125, "bad.toml:2:"},
+        {{"--profile", "./unknown.toml", "--", "/bin/true"}, 125, "unknown.toml:2:1"},
+        {{"--memory", "lots", "--", "/bin/true"}, 125, "--memory"},
+        {{"--wall-time", "5 parsecs", "--", "/bin/true"}, 125, "--wall-time"},
+        {{"--ro-bind", "/nonexistent-sbx-src:/x", "--", "/bin/true"}, 125, "/nonexistent-sbx-src"},
+        {{"--profile", "c"}, 125, "command"},
+        {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
+        {{"--", "./notexec"}, 126, "notexec"},
+    };
+    for (const Case& c : cases) {
+        Result r = run(dir, c.args);
+        INFO(c.args[0] << " " << c.args[1] << ": " << r.err);
+        CHECK(r.status == c.status);
+        CHECK(contains(r.err, c.message));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') >= 1);
+    }
+    CHECK(host_mounts() == mounts_before);
+}
