@@ -1,0 +1,289 @@
+// Limits, accounting and reports with real programs: every verdict, the
+// measured figures against what the host measures, nothing of a run
+// outliving it, no cgroup left behind. Tagged [limits]: the cgroup v2 VM
+// runs exactly these.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace sbx;
+
+namespace {
+
+double number(const Result& r, const std::string& key) {
+    std::string v = json_field(r.report, key);
+    INFO(key << " in " << r.report);
+    REQUIRE_FALSE(v.empty());
+    REQUIRE(v != "null");
+    return std::stod(v);
+}
+
+bool cgroups_expected() { return !unprivileged(); }
+
+// The directory where sandboxrun makes its run groups: <own cgroup>/sandboxrun.
+std::vector<fs::path> run_group_parents() {
+    std::vector<fs::path> out;
+    std::istringstream in(read_file("/proc/self/cgroup"));
+    for (std::string line; std::getline(in, line);) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        std::string ctrl = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        if (ctrl.empty()) out.push_back(fs::path("/sys/fs/cgroup") / path.substr(1) / "sandboxrun");
+        for (const char* c : {"memory", "pids", "cpuacct"})
+            if (ctrl == c || ctrl.find(std::string(c) + ",") != std::string::npos ||
+                ctrl.find("," + std::string(c)) != std::string::npos)
+                out.push_back(fs::path("/sys/fs/cgroup") / ctrl / path.substr(1) / "sandboxrun");
+    }
+    return out;
+}
+
+std::size_t leftover_groups() {
+    std::size_t n = 0;
+    for (const fs::path& parent : run_group_parents()) {
+        std::error_code ec;
+        for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); ++it)
+            if (it->is_directory()) ++n;
+    }
+    return n;
+}
+
+// Host pids whose executable is `exe`: processes of a run that outlived it.
+std::vector<pid_t> processes_running(const fs::path& exe) {
+    std::vector<pid_t> out;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code ec;
+        fs::path target = fs::read_symlink(e.path() / "exe", ec);
+        if (!ec && (target == exe || target.string() == exe.string() + " (deleted)")) out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+Result run_limited(const WorkDir& dir, const std::string& program, std::vector<std::string> opts,
+                   std::vector<std::string> program_args = {}) {
+    dir.add_program(program);
+    std::vector<std::string> args = {"--profile", "c"};
+    args.insert(args.end(), opts.begin(), opts.end());
+    args.push_back("--");
+    args.push_back("./" + program);
+    args.insert(args.end(), program_args.begin(), program_args.end());
+    return run(dir, args);
+}
+
+}  // namespace
+
+TEST_CASE("CPU time is measured exactly", "[limits]") {
+    WorkDir dir;
+    dir.add_program("cpu_burn");
+    // What the host measures for the same program, outside any sandbox.
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl((dir.path() / "cpu_burn").c_str(), "cpu_burn", "300", nullptr);
+        _exit(127);
+    }
+    int st = 0;
+    rusage ru{};
+    wait4(pid, &st, 0, &ru);
+    double outside_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+
+    Result r = run_limited(dir, "cpu_burn", {"--cpu-time", "5s"}, {"300"});
+    REQUIRE(verdict(r) == "ok");
+    double inside_ms = number(r, "cpu_time_ms");
+    INFO("outside " << outside_ms << " ms, inside " << inside_ms << " ms");
+    CHECK(std::abs(inside_ms - outside_ms) < 10.0);
+    CHECK(number(r, "wall_time_ms") >= inside_ms - 5);
+}
+
+TEST_CASE("a CPU limit ends a single-threaded burner", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "cpu_burn", {"--cpu-time", "500ms", "--wall-time", "10s", "--meta", ".meta"}, {"60000"});
+    CHECK(verdict(r) == "time_limit");
+    CHECK(r.status == 128 + SIGKILL);
+    CHECK(number(r, "cpu_time_ms") >= 500);
+    CHECK(number(r, "cpu_time_ms") < (cgroups_expected() ? 600 : 2100));   // rlimit fallback: whole seconds
+    std::string meta = dir.read(".meta");
+    CHECK(meta.find("status:TO\n") != std::string::npos);
+    CHECK(meta.find("killed:1\n") != std::string::npos);
+    CHECK(meta.find("time:") != std::string::npos);
+}
+
+TEST_CASE("CPU time counts every thread of the run", "[limits]") {
+    if (!cgroups_expected()) {
+        WARN("unprivileged: no cgroup, the CPU limit is per process");
+        return;
+    }
+    WorkDir dir;
+    Result r = run_limited(dir, "cpu_threads", {"--cpu-time", "2s", "--wall-time", "20s"}, {"4"});
+    CHECK(verdict(r) == "time_limit");
+    double cpu = number(r, "cpu_time_ms"), wall = number(r, "wall_time_ms");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    INFO("cpu " << cpu << " ms, wall " << wall << " ms, " << cpus << " cpus");
+    CHECK(cpu >= 2000);
+    CHECK(cpu < 2300);
+    CHECK(wall < 2000.0 / std::min(cpus, 4L) * 1.6 + 300);   // all threads counted, not one
+}
+
+TEST_CASE("a wall-clock limit ends a sleeper", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "sleeper", {"--wall-time", "500ms"}, {"30000"});
+    CHECK(verdict(r) == "wall_time_limit");
+    CHECK(number(r, "wall_time_ms") >= 500);
+    CHECK(number(r, "wall_time_ms") < 800);
+    CHECK(number(r, "cpu_time_ms") < 100);
+}
+
+TEST_CASE("peak memory is measured", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "mem_eat", {"--memory", "512MiB"}, {"100"});
+    INFO(r.err << r.report);
+    REQUIRE(verdict(r) == "ok");
+    double peak_mib = number(r, "peak_memory_kib") / 1024.0;
+    CHECK(peak_mib >= 100);
+    CHECK(peak_mib <= 110);
+}
+
+TEST_CASE("a memory limit ends a heap eater", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "mem_eat", {"--memory", "128MiB"}, {"400"});
+    INFO(r.err << r.report);
+    if (cgroups_expected()) {
+        CHECK(verdict(r) == "memory_limit");
+        CHECK(json_field(r.report, "memory_limit_by") == "\"cgroup\"");
+        CHECK(number(r, "peak_memory_kib") <= 128 * 1024 + 64);
+    } else {
+        // No cgroup: RLIMIT_AS stands in, malloc fails, and the report says so.
+        CHECK(verdict(r) == "runtime_error");
+        CHECK(json_field(r.report, "memory_limit_by") == "\"rlimit-as\"");
+        CHECK(json_field(r.report, "unapplied").find("memory") != std::string::npos);
+        CHECK(r.err.find("warning") != std::string::npos);
+    }
+}
+
+TEST_CASE("memory written to tmpfs counts against the run", "[limits]") {
+    if (!cgroups_expected()) {
+        WARN("unprivileged: no cgroup to charge tmpfs pages to");
+        return;
+    }
+    WorkDir dir;
+    Result r = run_limited(dir, "tmpfs_eat", {"--memory", "128MiB", "--tmpfs", "/dev/shm:1GiB"}, {"400", "/dev/shm"});
+    INFO(r.out << r.err << r.report);
+    CHECK(verdict(r) == "memory_limit");
+}
+
+TEST_CASE("a fork bomb is contained and leaves nothing behind", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "fork_bomb", {"--processes", "32", "--wall-time", "1s", "--cpu-time", "1s"});
+    INFO(r.err << r.report);
+    CHECK((verdict(r) == "wall_time_limit" || verdict(r) == "time_limit"));
+    CHECK(processes_running(dir.path() / "fork_bomb").empty());
+    CHECK(leftover_groups() == 0);
+}
+
+TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
+    WorkDir dir;
+    fs::path out = dir.path() / "flood.txt";
+    Result r = run_limited(dir, "output_flood", {"--file-size", "1MiB", "--stdout", out.string(), "--wall-time", "10s"});
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "output_limit");
+    CHECK(fs::file_size(out) <= (1u << 20));
+    CHECK(fs::file_size(out) > 0);
+}
+
+TEST_CASE("a double-forked daemon dies with the run", "[limits]") {
+    WorkDir dir;
+    auto t0 = std::chrono::steady_clock::now();
+    Result r = run_limited(dir, "daemon", {"--wall-time", "20s"}, {"/box/daemon.pid"});
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(verdict(r) == "ok");
+    CHECK(took < std::chrono::seconds(5));   // the run ended with the target, not with the daemon
+    CHECK_FALSE(dir.read("daemon.pid").empty());
+    CHECK(processes_running(dir.path() / "daemon").empty());
+    CHECK(leftover_groups() == 0);
+}
+
+TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits]") {
+    WorkDir dir;
+    dir.write("input.txt", "from a file\n");
+    dir.add_program("cat_upper");
+    fs::path out = dir.path() / "answer.txt";
+    Result r = run(dir, {"--profile", "c", "--stdin", (dir.path() / "input.txt").string(), "--stdout", out.string(),
+                         "--", "./cat_upper"});
+    CHECK(r.status == 0);
+    CHECK(read_file(out) == "FROM A FILE\n");
+    Result missing = run(dir, {"--profile", "c", "--stdin", "/nonexistent-sbx-input", "--", "./cat_upper"});
+    CHECK(missing.status == 125);
+    CHECK(missing.err.find("/nonexistent-sbx-input") != std::string::npos);
+}
+
+TEST_CASE("the JSON report and the meta file carry the figures", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "exit3", {"--meta", ".meta"});
+    for (const char* key : {"verdict", "exit_code", "signal", "cpu_time_ms", "cpu_user_ms", "cpu_system_ms",
+                            "wall_time_ms", "peak_memory_kib", "limits", "unapplied", "syscall"})
+        CHECK_FALSE(json_field(r.report, key).empty());
+    std::string meta = dir.read(".meta");
+    for (const char* line : {"time:", "time-wall:", "max-rss:", "exitcode:3", "status:RE"})
+        CHECK(meta.find(line) != std::string::npos);
+}
+
+TEST_CASE("50 runs at once do not interfere", "[limits]") {
+    constexpr int runs = 50;
+    std::vector<std::unique_ptr<WorkDir>> dirs;
+    std::vector<std::thread> threads;
+    std::vector<Result> results(runs);
+    for (int i = 0; i < runs; ++i) {
+        dirs.push_back(std::make_unique<WorkDir>());
+        dirs.back()->add_program("cat_upper");
+    }
+    for (int i = 0; i < runs; ++i)
+        threads.emplace_back([&, i] {
+            results[i] = run(*dirs[i], {"--profile", "c", "--memory", "64MiB", "--", "./cat_upper"}, 120,
+                             "run " + std::to_string(i) + "\n");
+        });
+    for (auto& t : threads) t.join();
+    std::set<std::string> ids;
+    for (int i = 0; i < runs; ++i) {
+        INFO("run " << i << ": " << results[i].err);
+        CHECK(results[i].status == 0);
+        CHECK(results[i].out == "RUN " + std::to_string(i) + "\n");
+        ids.insert(json_field(results[i].report, "run_id"));
+    }
+    CHECK(ids.size() == runs);
+    CHECK(leftover_groups() == 0);
+}
+
+TEST_CASE("killing the supervisor kills the run; the next run cleans up", "[limits]") {
+    WorkDir dir;
+    dir.add_program("sleeper");
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        if (run_as() > 0 && (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
+                             setresuid(run_as(), run_as(), run_as()) != 0))
+            _exit(201);
+        execl(binary().c_str(), "sandboxrun", "-q", "--profile", "c", "--", "./sleeper", "60000", nullptr);
+        _exit(127);
+    }
+    fs::path exe = dir.path() / "sleeper";
+    for (int i = 0; i < 200 && processes_running(exe).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_FALSE(processes_running(exe).empty());
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    for (int i = 0; i < 200 && !processes_running(exe).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(processes_running(exe).empty());
+
+    // The killed supervisor's group may still be there; the next run removes it.
+    Result next = run(dir, {"--profile", "c", "--", "./sleeper", "1"});
+    CHECK(next.status == 0);
+    CHECK(leftover_groups() == 0);
+}
