@@ -1,1 +1,155 @@
-// TODO
+// cgroup v1: one directory <own>/sandboxrun/<run_id> in each of the memory,
+// pids and cpuacct hierarchies (fewer when they are co-mounted or missing).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "sandboxrun/cgroup_detail.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun::cgroup_detail {
+namespace {
+
+struct Group {
+    GroupDir dir;
+    std::vector<std::string> controllers;
+};
+
+class CgroupV1 final : public GroupBase {
+public:
+    ~CgroupV1() override {
+        try {
+            for (const auto& g : groups_) destroy_group(g.dir.path());
+        } catch (...) {  // a destructor must not throw (only bad_alloc could get here)
+        }
+    }
+
+    void add_process(pid_t pid) override {
+        for (const auto& g : groups_) {
+            std::string path = g.dir.path() + "/cgroup.procs";
+            if (int err = write_file(path, std::to_string(pid)))
+                throw sys_error("cgroup: add process " + std::to_string(pid), path, err);
+        }
+    }
+
+    std::optional<std::uint64_t> cpu_usec() override {
+        const std::string* d = dir_of("cpuacct");
+        if (!d) return std::nullopt;
+        auto ns = read_number(*d + "/cpuacct.usage");
+        return ns ? std::optional<std::uint64_t>(*ns / 1000) : std::nullopt;
+    }
+
+    CgroupUsage usage() override {
+        CgroupUsage u;
+        u.cpu_usec = cpu_usec();
+        if (const std::string* d = dir_of("cpuacct"); d && u.cpu_usec) {
+            // The user/system counters are tick samples (and lose ticks to steal
+            // time in VMs): use them only to split the exact total, as the
+            // kernel does for getrusage.
+            auto user = read_number(*d + "/cpuacct.usage_user");
+            auto sys = read_number(*d + "/cpuacct.usage_sys");
+            if (!user || !sys) {  // older kernels: USER_HZ ticks in cpuacct.stat
+                std::string stat = read_file(*d + "/cpuacct.stat").value_or("");
+                user = keyed_value(stat, "user");
+                sys = keyed_value(stat, "system");
+            }
+            if (user && sys) {
+                std::uint64_t total = *u.cpu_usec;
+                u.user_usec = *user + *sys == 0
+                    ? total
+                    : static_cast<std::uint64_t>(static_cast<long double>(total) * *user / (*user + *sys));
+                u.system_usec = total - *u.user_usec;
+            }
+        }
+        if (const std::string* d = dir_of("memory")) {
+            u.memory_peak = read_number(*d + "/memory.max_usage_in_bytes");
+            u.oom_killed = keyed_value(read_file(*d + "/memory.oom_control").value_or(""), "oom_kill").value_or(0) > 0;
+        }
+        if (const std::string* d = dir_of("pids"))
+            u.pids_limit_hit = keyed_value(read_file(*d + "/pids.events").value_or(""), "max").value_or(0) > 0;
+        return u;
+    }
+
+    void kill_all() override {
+        for (const auto& g : groups_) kill_until_empty(g.dir.path(), empty_budget);
+    }
+
+    std::string describe() const override {
+        std::string out = "v1:";
+        for (const auto& g : groups_) {
+            out += (out.size() > 3 ? "; " : " ") + g.dir.path() + " (";
+            for (std::size_t i = 0; i < g.controllers.size(); ++i) out += (i ? "," : "") + g.controllers[i];
+            out += ")";
+        }
+        return out;
+    }
+
+    std::vector<std::string> unapplied() const override { return unapplied_; }
+
+    std::vector<std::string> directories() const override {
+        std::vector<std::string> out;
+        for (const auto& g : groups_) out.push_back(g.dir.path());
+        return out;
+    }
+
+    void add_group(GroupDir dir, std::vector<std::string> controllers) {
+        groups_.push_back({std::move(dir), std::move(controllers)});
+    }
+
+    const std::string* dir_of(const char* controller) const {
+        for (const auto& g : groups_)
+            if (std::find(g.controllers.begin(), g.controllers.end(), controller) != g.controllers.end())
+                return &g.dir.path();
+        return nullptr;
+    }
+
+    // Returns false (and records why) when the limit could not be written.
+    bool set_limit(const char* what, const char* controller, const std::string& file, const std::string& value,
+                   bool optional) {
+        const std::string* d = dir_of(controller);
+        if (!d) {
+            unapplied_.push_back(std::string(what) + ": no cgroup v1 " + controller + " hierarchy is mounted");
+            return false;
+        }
+        int err = write_file(*d + "/" + file, value);
+        if (err && !(optional && err == ENOENT)) {
+            unapplied_.push_back(std::string(what) + ": cannot write " + file + ": " + std::strerror(err));
+            return false;
+        }
+        return true;
+    }
+
+private:
+    std::vector<Group> groups_;
+    std::vector<std::string> unapplied_;
+};
+
+}  // namespace
+
+std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, const Limits& limits,
+                                  const std::string& run_id, std::vector<std::string>& warnings) {
+    auto cg = std::make_unique<CgroupV1>();
+    for (const auto& h : hierarchies) {
+        try {
+            cg->add_group(make_group(h.own_dir, run_id), h.controllers);
+        } catch (const Error& e) {
+            warnings.push_back(std::string("cgroup v1: ") + e.what() + "; no cgroup limits");
+            return nullptr;  // ~CgroupV1 removes the groups already made
+        }
+    }
+    if (!cg->dir_of("cpuacct"))
+        warnings.push_back("cgroup v1: no cpuacct hierarchy is mounted; the cgroup does not measure CPU time");
+    if (limits.memory) {
+        std::string bytes = std::to_string(*limits.memory);
+        // memsw (memory + swap) must be >= the memory limit, so it goes second.
+        if (cg->set_limit("memory", "memory", "memory.limit_in_bytes", bytes, false))
+            cg->set_limit("memory", "memory", "memory.memsw.limit_in_bytes", bytes, true);
+    }
+    if (limits.processes)
+        cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes), false);
+    return cg;
+}
+
+}  // namespace sandboxrun::cgroup_detail

@@ -1,1 +1,385 @@
-// TODO
+// Finding the hierarchies, choosing v1 or v2, and the group-directory
+// protocol both versions share: create beneath our own cgroup, hold a flock
+// on the run's directory while it lives, sweep groups whose lock is free.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "sandboxrun/cgroup_detail.hpp"
+#include "sandboxrun/error.hpp"
+
+namespace sandboxrun {
+namespace cgroup_detail {
+namespace {
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { if (fd_ >= 0) ::close(fd_); }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+    int release() { int fd = fd_; fd_ = -1; return fd; }
+
+private:
+    int fd_;
+};
+
+int open_dir(const std::string& path) { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::istringstream in(s);
+    while (std::getline(in, cur, sep)) out.push_back(cur);
+    return out;
+}
+
+// mountinfo escapes blanks and backslashes as \ooo.
+std::string unescape(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size() &&
+            std::all_of(s.begin() + i + 1, s.begin() + i + 4, [](char c) { return c >= '0' && c <= '7'; })) {
+            out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+            i += 3;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> subdir_names(const std::string& dir) {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return names;
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (e->d_type == DT_DIR && name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(d);
+    return names;
+}
+
+// Child group directories of `dir`, deepest first (the order rmdir needs).
+void child_groups(const std::string& dir, std::vector<std::string>& out) {
+    for (const auto& name : subdir_names(dir)) {
+        child_groups(dir + "/" + name, out);
+        out.push_back(dir + "/" + name);
+    }
+}
+
+// SIGKILLs the tasks of `dirs` (the first write to cgroup.kill covers the
+// whole v2 subtree) until they are empty or `budget` runs out.
+bool kill_in(const std::vector<std::string>& dirs, std::chrono::milliseconds budget) {
+    write_file(dirs.back() + "/cgroup.kill", "1");  // v2, kernel >= 5.14; ENOENT on v1
+    auto deadline = std::chrono::steady_clock::now() + budget;
+    for (;;) {
+        bool empty = true;
+        for (const auto& d : dirs) {
+            auto procs = read_file(d + "/cgroup.procs");
+            if (!procs) continue;  // group already gone
+            for (const auto& w : words(*procs)) {
+                pid_t pid = 0;
+                auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), pid);
+                if (ec != std::errc() || pid <= 0) continue;  // never kill(0) or kill(-1)
+                empty = false;
+                ::kill(pid, SIGKILL);
+            }
+        }
+        if (empty) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+// Sweeps `base` while its lock is held by the caller.
+std::vector<std::string> sweep_locked(const std::string& base) {
+    std::vector<std::string> removed;
+    for (const auto& name : subdir_names(base)) {
+        std::string dir = base + "/" + name;
+        Fd fd(open_dir(dir));
+        // A held lock means a live supervisor owns the group.
+        if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+        if (destroy_group(dir)) removed.push_back(name);
+    }
+    return removed;
+}
+
+}  // namespace
+
+// ---- file I/O ---------------------------------------------------------------
+
+std::optional<std::string> read_file(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return std::nullopt;
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return std::nullopt;
+        }
+        if (n == 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+int write_file(const std::string& path, const std::string& text) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (fd.get() < 0) return errno;
+    ssize_t n;
+    do n = ::write(fd.get(), text.data(), text.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno;
+    return n == static_cast<ssize_t>(text.size()) ? 0 : EIO;
+}
+
+std::vector<std::string> words(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+}
+
+std::optional<std::uint64_t> keyed_value(const std::string& text, const std::string& key) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        auto w = words(line);
+        if (w.size() == 2 && w[0] == key) {
+            std::uint64_t v = 0;
+            auto [p, ec] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), v);
+            if (ec == std::errc() && p == w[1].data() + w[1].size()) return v;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> read_number(const std::string& path) {
+    auto text = read_file(path);
+    if (!text) return std::nullopt;
+    auto w = words(*text);
+    if (w.size() != 1) return std::nullopt;
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(w[0].data(), w[0].data() + w[0].size(), v);
+    if (ec != std::errc() || p != w[0].data() + w[0].size()) return std::nullopt;
+    return v;
+}
+
+// ---- discovery ----------------------------------------------------------------
+
+std::vector<Mount> parse_mountinfo(const std::string& text) {
+    std::vector<Mount> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        // id parent maj:min root mount_point options [optional...] - fstype source super_options
+        auto w = words(line);
+        auto dash = std::find(w.begin(), w.end(), "-");
+        if (w.size() < 5 || dash == w.end() || w.end() - dash < 4) continue;
+        const std::string& fstype = dash[1];
+        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+        out.push_back({unescape(w[3]), unescape(w[4]), fstype, split(dash[3], ',')});
+    }
+    return out;
+}
+
+std::vector<ProcCgroup> parse_proc_cgroup(const std::string& text) {
+    std::vector<ProcCgroup> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        // id:controllers:path, and the path may itself contain ':'.
+        auto c1 = line.find(':');
+        if (c1 == std::string::npos) continue;
+        auto c2 = line.find(':', c1 + 1);
+        if (c2 == std::string::npos) continue;
+        std::string ctrl = line.substr(c1 + 1, c2 - c1 - 1);
+        out.push_back({line.substr(0, c1), ctrl.empty() ? std::vector<std::string>{} : split(ctrl, ','),
+                       line.substr(c2 + 1)});
+    }
+    return out;
+}
+
+std::optional<std::string> dir_through(const Mount& m, const std::string& path) {
+    if (path.empty() || path[0] != '/') return std::nullopt;
+    std::string rest;
+    if (m.root == "/") {
+        rest = path;
+    } else if (path == m.root) {
+        rest = "/";
+    } else if (path.compare(0, m.root.size(), m.root) == 0 && path[m.root.size()] == '/') {
+        rest = path.substr(m.root.size());
+    } else {
+        return std::nullopt;
+    }
+    return rest == "/" ? m.mount_point : m.mount_point + rest;
+}
+
+Layout discover(const std::string& mountinfo, const std::string& proc_cgroup) {
+    Layout layout;
+    auto mounts = parse_mountinfo(mountinfo);
+    auto own = parse_proc_cgroup(proc_cgroup);
+    auto is_dir = [](const std::string& p) {
+        struct stat st;
+        return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    };
+
+    for (const auto& pc : own) {
+        if (pc.hierarchy_id != "0" || !pc.controllers.empty()) continue;
+        for (const auto& m : mounts) {
+            if (m.fstype != "cgroup2") continue;
+            auto dir = dir_through(m, pc.path);
+            if (!dir || !is_dir(*dir)) continue;
+            layout.v2_own_dir = *dir;
+            layout.v2_controllers = words(read_file(*dir + "/cgroup.controllers").value_or(""));
+            break;
+        }
+    }
+
+    std::vector<std::string> mount_points;  // parallel to layout.v1, to merge co-mounts
+    for (const char* ctrl : {"memory", "pids", "cpuacct"}) {
+        auto pc = std::find_if(own.begin(), own.end(), [&](const ProcCgroup& p) { return contains(p.controllers, ctrl); });
+        if (pc == own.end()) continue;
+        for (const auto& m : mounts) {
+            if (m.fstype != "cgroup" || !contains(m.super_options, ctrl)) continue;
+            auto dir = dir_through(m, pc->path);
+            if (!dir || !is_dir(*dir)) continue;
+            auto same = std::find(mount_points.begin(), mount_points.end(), m.mount_point);
+            if (same != mount_points.end()) {
+                layout.v1[static_cast<std::size_t>(same - mount_points.begin())].controllers.push_back(ctrl);
+            } else {
+                mount_points.push_back(m.mount_point);
+                layout.v1.push_back({{ctrl}, *dir});
+            }
+            break;
+        }
+    }
+    return layout;
+}
+
+Version choose(const Layout& layout) {
+    auto has_all = [&] {
+        for (const char* c : {"memory", "pids", "cpu"})
+            if (!contains(layout.v2_controllers, c)) return false;
+        return true;
+    };
+    if (layout.v2_own_dir && has_all()) return Version::v2;
+    if (!layout.v1.empty()) return Version::v1;
+    // Pure v2 with some controllers missing: still the only place to measure.
+    if (layout.v2_own_dir) return Version::v2;
+    return Version::none;
+}
+
+std::vector<std::string> base_dirs(const Layout& layout) {
+    std::vector<std::string> out;
+    if (layout.v2_own_dir) out.push_back(*layout.v2_own_dir + "/" + base_name);
+    for (const auto& h : layout.v1) out.push_back(h.own_dir + "/" + base_name);
+    return out;
+}
+
+// ---- group directories ------------------------------------------------------------
+
+GroupDir::~GroupDir() {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+GroupDir make_group(const std::string& own_dir, const std::string& run_id) {
+    std::string base = own_dir + "/" + base_name;
+    if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("cgroup: mkdir", base);
+    Fd base_fd(open_dir(base));
+    if (base_fd.get() < 0) throw sys_error("cgroup: open", base);
+    // The base lock orders creators (shared) against sweepers (exclusive): a
+    // sweeper never sees a group between its mkdir and its lock.
+    if (::flock(base_fd.get(), LOCK_EX | LOCK_NB) == 0) sweep_locked(base);
+    if (::flock(base_fd.get(), LOCK_SH) != 0) throw sys_error("cgroup: flock", base);
+
+    std::string dir = base + "/" + run_id;
+    if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error("cgroup: mkdir", dir);
+    Fd fd(open_dir(dir));
+    if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        ::rmdir(dir.c_str());
+        throw sys_error("cgroup: lock", dir, err);
+    }
+    return GroupDir(dir, fd.release());
+}
+
+std::vector<std::string> sweep(const std::string& base_dir, bool wait) {
+    Fd fd(open_dir(base_dir));
+    if (fd.get() < 0) return {};
+    if (::flock(fd.get(), wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) return {};
+    return sweep_locked(base_dir);
+}
+
+bool kill_until_empty(const std::string& dir, std::chrono::milliseconds budget) {
+    std::vector<std::string> dirs;
+    child_groups(dir, dirs);
+    dirs.push_back(dir);
+    return kill_in(dirs, budget);
+}
+
+bool destroy_group(const std::string& dir) {
+    std::vector<std::string> dirs;
+    child_groups(dir, dirs);
+    dirs.push_back(dir);
+    kill_in(dirs, empty_budget);
+    for (const auto& d : dirs)
+        if (::rmdir(d.c_str()) != 0 && d == dir) return false;
+    return true;
+}
+
+}  // namespace cgroup_detail
+
+using namespace cgroup_detail;
+
+std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& run_id,
+                                       std::vector<std::string>& warnings) {
+    if (run_id.empty() || run_id == "." || run_id == ".." || run_id.find('/') != std::string::npos)
+        throw Error("cgroup: invalid run id '" + run_id + "'");
+    auto mountinfo = read_file("/proc/self/mountinfo");
+    auto own = mountinfo ? read_file("/proc/self/cgroup") : std::nullopt;
+    if (!own) {
+        warnings.push_back(std::string("cgroup: cannot read /proc/self/mountinfo or /proc/self/cgroup: ") +
+                           std::strerror(errno) + "; no cgroup limits");
+        return nullptr;
+    }
+    Layout layout = discover(*mountinfo, *own);
+    switch (choose(layout)) {
+    case Version::v2:
+        return create_v2(*layout.v2_own_dir, layout.v2_controllers, limits, run_id, warnings);
+    case Version::v1:
+        return create_v1(layout.v1, limits, run_id, warnings);
+    case Version::none:
+        break;
+    }
+    warnings.push_back("cgroup: no cgroup2 mount shows this process's cgroup and no v1 memory/pids/cpuacct "
+                       "hierarchy is mounted (see /proc/self/mountinfo); no cgroup limits");
+    return nullptr;
+}
+
+int cleanup_stale_cgroups() {
+    auto mountinfo = read_file("/proc/self/mountinfo");
+    auto own = read_file("/proc/self/cgroup");
+    if (!mountinfo || !own) return 0;
+    std::set<std::string> removed;  // a v1 run has one directory per hierarchy
+    for (const auto& base : base_dirs(discover(*mountinfo, *own)))
+        for (auto& name : sweep(base, true)) removed.insert(std::move(name));
+    return static_cast<int>(removed.size());
+}
+
+}  // namespace sandboxrun

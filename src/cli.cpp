@@ -1,1 +1,358 @@
-// TODO
+// The command line: options override the profile, and the result is
+// validated before anything is created.
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "sandboxrun/cli.hpp"
+#include "sandboxrun/error.hpp"
+#include "sandboxrun/profile.hpp"
+
+#ifndef SANDBOXRUN_VERSION
+#define SANDBOXRUN_VERSION "0.1.0"
+#endif
+
+namespace sandboxrun {
+namespace {
+
+constexpr const char* footer = R"(Usage: sandboxrun [OPTIONS] -- COMMAND [ARGS...]
+       sandboxrun cleanup | check [OPTIONS] | learn [OPTIONS] -- COMMAND [ARGS...]
+
+The command and its arguments come after "--":
+  sandboxrun --profile cpp -- g++ -O2 -o main main.cpp
+  sandboxrun --profile c --cpu-time 2s --memory 256MiB -- ./main
+
+Durations take a unit: ms, s, m or h ("1500ms", "2s", "1.5s"). Sizes take B, K/KiB,
+M/MiB, G/GiB or T/TiB, all binary ("256MB" is 256 MiB), or a plain number of bytes.
+A limit option given "none" removes that limit from the profile.
+
+Profiles: --profile NAME is looked up as NAME.toml in each --profile-path DIR (in
+the order given), then in each directory of $SANDBOXRUN_PROFILE_PATH (colon-
+separated), then in /etc/sandboxrun/profiles, then among the stock profiles built
+into sandboxrun (minimal, base, c, cpp, python). A NAME containing "/" or ending
+in ".toml" is read as a file. See sandboxrun.profile(5) for the format.
+
+Exit status:
+  N       the command exited with status N
+  128+N   the command was killed by signal N (a limit that kills uses SIGKILL;
+          the verdict in --report/--meta says which limit)
+  125     sandboxrun itself failed: bad option or profile, or sandbox setup
+  126     the command was found but could not be executed
+  127     the command was not found
+)";
+
+// Raw option values; converted after the profile is loaded, because they override it.
+struct Options {
+    std::string profile = "base";
+    std::vector<std::string> profile_path;
+    bool explain = false;
+    std::string limits[7];
+    std::vector<std::string> ro_binds, rw_binds, tmpfs;
+    std::string cwd_mode, workdir, chdir;
+    std::vector<std::string> env_set, env_pass;
+    std::string hostname;
+    std::string stdin_path, stdout_path, stderr_path, report_path, meta_path;
+    std::string uid_range = "60000:5000";
+};
+
+struct LimitOption {
+    const char* flag;
+    const char* type_name;
+    const char* help;
+    std::optional<Duration> Limits::*duration;     // set for time limits
+    std::optional<std::uint64_t> Limits::*amount;  // set for the others
+    bool is_size;                                  // "64MiB" rather than a plain count
+};
+
+// Same order as Options::limits.
+constexpr LimitOption limit_options[7] = {
+    {"--cpu-time", "DUR", "CPU time of all processes and threads together", &Limits::cpu_time, nullptr, false},
+    {"--wall-time", "DUR", "real time from start to the end of the last process", &Limits::wall_time, nullptr,
+     false},
+    {"--memory", "SIZE", "memory of all processes together (cgroup; RLIMIT_AS without cgroups)", nullptr,
+     &Limits::memory, true},
+    {"--processes", "N", "processes and threads alive at once", nullptr, &Limits::processes, false},
+    {"--file-size", "SIZE", "largest file the command may write, redirected output included", nullptr,
+     &Limits::file_size, true},
+    {"--open-files", "N", "open file descriptors per process", nullptr, &Limits::open_files, false},
+    {"--stack", "SIZE", "stack size per process", nullptr, &Limits::stack, true},
+};
+
+std::uint64_t parse_count(std::string_view flag, const std::string& text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size())
+        throw Error(fmt::format("{}: bad number \"{}\"", flag, text));
+    return value;
+}
+
+void apply_limit(Limits& limits, const LimitOption& opt, const std::string& text) {
+    if (text == "none") {
+        if (opt.duration) (limits.*opt.duration).reset();
+        else (limits.*opt.amount).reset();
+        return;
+    }
+    std::uint64_t value;
+    try {
+        if (opt.duration) {
+            limits.*opt.duration = parse_duration(text);
+            value = static_cast<std::uint64_t>((limits.*opt.duration)->count());
+        } else {
+            value = opt.is_size ? parse_size(text) : parse_count(opt.flag, text);
+            limits.*opt.amount = value;
+        }
+    } catch (const Error& e) {
+        if (std::string_view(e.what()).starts_with(opt.flag)) throw;
+        throw Error(fmt::format("{}: {}", opt.flag, e.what()));
+    }
+    if (value == 0) throw Error(fmt::format("{}: \"{}\" must be greater than 0", opt.flag, text));
+}
+
+// A relative bind source means a path in the invoking directory; the target
+// must always be absolute.
+Bind bind_option(std::string_view flag, const std::string& spec, bool writable) {
+    std::size_t start = spec.starts_with('?') ? 1 : 0;
+    auto colon = spec.find(':', start);
+    std::string source = spec.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string target = colon == std::string::npos ? source : spec.substr(colon + 1);
+    if (!target.starts_with('/'))
+        throw Error(fmt::format("{}: bad bind \"{}\": DST \"{}\" is not an absolute path", flag, spec, target));
+    if (!source.empty() && !source.starts_with('/'))
+        source = (std::filesystem::current_path() / source).lexically_normal().string();
+    try {
+        return parse_bind(spec.substr(0, start) + source + ":" + target, writable, std::string(flag));
+    } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}", flag, e.what()));
+    }
+}
+
+Tmpfs tmpfs_option(const std::string& spec) {
+    auto colon = spec.find(':');
+    Tmpfs t;
+    t.origin = "--tmpfs";
+    t.size = 64ULL << 20;
+    try {
+        t.target = normalize_path(spec.substr(0, colon));
+        if (colon != std::string::npos) t.size = parse_size(spec.substr(colon + 1));
+    } catch (const Error& e) {
+        throw Error(fmt::format("--tmpfs: \"{}\": {}", spec, e.what()));
+    }
+    if (t.size == 0) throw Error(fmt::format("--tmpfs: \"{}\": size must be greater than 0", spec));
+    return t;
+}
+
+bool valid_env_name(std::string_view name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+UidRange parse_uid_range(const std::string& text) {
+    auto bad = [&](std::string_view why) {
+        return Error(fmt::format("--uid-range: bad range \"{}\": {}", text, why));
+    };
+    auto colon = text.find(':');
+    if (colon == std::string::npos) throw bad("expected FIRST:COUNT");
+    std::uint64_t first, count;
+    try {
+        first = parse_count("--uid-range", text.substr(0, colon));
+        count = parse_count("--uid-range", text.substr(colon + 1));
+    } catch (const Error&) {
+        throw bad("expected FIRST:COUNT, two numbers");
+    }
+    if (first == 0) throw bad("uid 0 is root on the host");
+    if (count == 0) throw bad("COUNT must be at least 1");
+    // (uid_t)-1 means "no change" to the kernel, so the last usable id is one below.
+    if (first + count > 0xFFFFFFFFULL) throw bad("the range goes past the largest uid");
+    return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
+}
+
+void apply_overrides(const CLI::App& app, const Options& o, Policy& p) {
+    for (int i = 0; i < 7; ++i)
+        if (app.get_option(limit_options[i].flag)->count() > 0) apply_limit(p.limits, limit_options[i], o.limits[i]);
+
+    // Binds, tmpfs mounts and flag pairs in command-line order, so that of two
+    // options with the same target, or --network and --no-network, the later wins.
+    const CLI::Option* ro = app.get_option("--ro-bind");
+    const CLI::Option* rw = app.get_option("--rw-bind");
+    const CLI::Option* tmpfs = app.get_option("--tmpfs");
+    const CLI::Option* network = app.get_option("--network");
+    const CLI::Option* no_network = app.get_option("--no-network");
+    const CLI::Option* loopback = app.get_option("--loopback");
+    const CLI::Option* no_loopback = app.get_option("--no-loopback");
+    std::size_t next_ro = 0, next_rw = 0, next_tmpfs = 0;
+    for (const CLI::Option* opt : app.parse_order()) {
+        if (opt == ro) add_bind(p.fs, bind_option("--ro-bind", o.ro_binds.at(next_ro++), false));
+        else if (opt == rw) add_bind(p.fs, bind_option("--rw-bind", o.rw_binds.at(next_rw++), true));
+        else if (opt == tmpfs) add_tmpfs(p.fs, tmpfs_option(o.tmpfs.at(next_tmpfs++)));
+        else if (opt == network || opt == no_network) p.net.enabled = opt == network;
+        else if (opt == loopback || opt == no_loopback) p.net.loopback = opt == loopback;
+    }
+
+    if (app.get_option("--cwd-mode")->count() > 0) {
+        if (o.cwd_mode == "rw") p.fs.cwd = CwdMode::rw;
+        else if (o.cwd_mode == "ro") p.fs.cwd = CwdMode::ro;
+        else if (o.cwd_mode == "none") p.fs.cwd = CwdMode::none;
+        else throw Error(fmt::format("--cwd-mode: bad value \"{}\": use rw, ro or none", o.cwd_mode));
+    }
+    auto path_option = [](std::string_view flag, const std::string& value) {
+        try {
+            return normalize_path(value);
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}: {}", flag, e.what()));
+        }
+    };
+    if (app.get_option("--workdir")->count() > 0) p.fs.workdir = path_option("--workdir", o.workdir);
+    if (app.get_option("--chdir")->count() > 0) p.fs.chdir = path_option("--chdir", o.chdir);
+
+    for (const auto& pair : o.env_set) {
+        auto eq = pair.find('=');
+        std::string name = pair.substr(0, eq);
+        if (eq == std::string::npos || !valid_env_name(name))
+            throw Error(fmt::format("--env: bad value \"{}\": expected NAME=VALUE", pair));
+        p.env.set[name] = pair.substr(eq + 1);
+    }
+    for (const auto& name : o.env_pass) {
+        if (!valid_env_name(name)) throw Error(fmt::format("--env-pass: \"{}\" is not a variable name", name));
+        if (std::find(p.env.pass.begin(), p.env.pass.end(), name) == p.env.pass.end()) p.env.pass.push_back(name);
+    }
+
+    if (app.get_option("--hostname")->count() > 0) p.hostname = o.hostname;
+}
+
+void define_options(CLI::App& app, Options& o, Invocation& inv) {
+    app.set_help_flag("-h,--help", "print this help and exit");
+    app.set_version_flag("--version", "sandboxrun " SANDBOXRUN_VERSION, "print the version and exit");
+
+    const std::string profile_group = "Profile";
+    app.add_option("--profile", o.profile, "profile NAME or FILE to load (default: base)")
+        ->type_name("NAME")->group(profile_group);
+    app.add_option("--profile-path", o.profile_path, "look for profiles in DIR first (repeatable)")
+        ->type_name("DIR")->allow_extra_args(false)->group(profile_group);
+    app.add_flag("--explain", o.explain, "print the effective policy as a profile and exit; no command needed")
+        ->group(profile_group);
+
+    for (int i = 0; i < 7; ++i)
+        app.add_option(limit_options[i].flag, o.limits[i], limit_options[i].help)
+            ->type_name(limit_options[i].type_name)->group("Limits (\"none\" removes the profile's limit)");
+
+    const std::string fs_group = "Filesystem";
+    app.add_option("--ro-bind", o.ro_binds,
+                   "bind host SRC read-only at DST (default: the same path); repeatable, replaces a "
+                   "profile bind with the same DST; a relative SRC is in the invoking directory")
+        ->type_name("SRC[:DST]")->allow_extra_args(false)->group(fs_group);
+    app.add_option("--rw-bind", o.rw_binds, "like --ro-bind, writable")
+        ->type_name("SRC[:DST]")->allow_extra_args(false)->group(fs_group);
+    app.add_option("--tmpfs", o.tmpfs, "a fresh tmpfs at DST of SIZE (default 64MiB); repeatable")
+        ->type_name("DST[:SIZE]")->allow_extra_args(false)->group(fs_group);
+    app.add_option("--cwd-mode", o.cwd_mode,
+                   "how the invoking directory appears at the workdir: rw, ro, or none (not at all)")
+        ->type_name("MODE")->group(fs_group);
+    app.add_option("--workdir", o.workdir, "where the invoking directory is mounted (profile default /box)")
+        ->type_name("DIR")->group(fs_group);
+    app.add_option("--chdir", o.chdir, "directory the command starts in (default: the workdir)")
+        ->type_name("DIR")->group(fs_group);
+
+    const std::string env_group = "Environment and network";
+    app.add_option("--env", o.env_set, "set NAME to VALUE in the command's environment (repeatable)")
+        ->type_name("NAME=VALUE")->allow_extra_args(false)->group(env_group);
+    app.add_option("--env-pass", o.env_pass, "copy NAME from sandboxrun's environment if set (repeatable)")
+        ->type_name("NAME")->allow_extra_args(false)->group(env_group);
+    // Flag pairs: the last one given wins (apply_overrides reads them in command-line order).
+    app.add_flag("--network")->description("share the host's network with the command")->group(env_group);
+    app.add_flag("--no-network")->description("a private network namespace without interfaces but lo (the default)")
+        ->group(env_group);
+    app.add_flag("--loopback")->description("bring up lo in the private network namespace (the default)")->group(env_group);
+    app.add_flag("--no-loopback")->description("leave lo down: no network at all, not even 127.0.0.1")->group(env_group);
+    app.add_option("--hostname", o.hostname, "host name inside the sandbox")->type_name("NAME")->group(env_group);
+
+    const std::string io_group = "Input, output and reports";
+    app.add_option("--stdin", o.stdin_path, "the command reads FILE as its standard input")
+        ->type_name("FILE")->group(io_group);
+    app.add_option("--stdout", o.stdout_path, "write the command's standard output to FILE (capped by --file-size)")
+        ->type_name("FILE")->group(io_group);
+    app.add_option("--stderr", o.stderr_path, "write the command's standard error to FILE (capped by --file-size)")
+        ->type_name("FILE")->group(io_group);
+    app.add_option("--report", o.report_path, "write the run's verdict and measurements to FILE as JSON")
+        ->type_name("FILE")->group(io_group);
+    app.add_option("--meta", o.meta_path, "write the same in isolate's key:value meta-file format")
+        ->type_name("FILE")->group(io_group);
+
+    const std::string misc_group = "Other";
+    app.add_option("--uid-range", o.uid_range,
+                   "host uids/gids for runs when started as root: each run gets its own uid from "
+                   "FIRST..FIRST+COUNT-1 (default 60000:5000)")
+        ->type_name("FIRST:COUNT")->envname("SANDBOXRUN_UID_RANGE")->group(misc_group);
+    app.add_flag("-v,--verbose", inv.verbose, "describe each setup step on stderr")->group(misc_group);
+    app.add_flag("-q,--quiet", inv.quiet, "no warnings on stderr (errors are still printed)")->group(misc_group);
+}
+
+}  // namespace
+
+Invocation parse_command_line(int argc, char** argv) {
+    Invocation inv;
+    Options o;
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    auto dashdash = std::find(args.begin(), args.end(), "--");
+    if (dashdash != args.end()) {
+        inv.argv.assign(dashdash + 1, args.end());
+        args.erase(dashdash, args.end());
+    }
+
+    CLI::App app{"sandboxrun: run COMMAND in a sandbox with limits, for online judges", "sandboxrun"};
+    app.footer(footer);
+    define_options(app, o, inv);
+    CLI::App* cleanup = app.add_subcommand("cleanup", "remove cgroups and run directories left behind by killed runs");
+    CLI::App* check = app.add_subcommand("check", "check that this host can enforce the profile and report what falls back");
+    CLI::App* learn = app.add_subcommand("learn", "run COMMAND under the profile and report the syscalls it needed beyond it");
+    for (CLI::App* sub : {cleanup, check, learn}) sub->fallthrough();
+    app.require_subcommand(0, 1);
+
+    try {
+        std::reverse(args.begin(), args.end());   // CLI11 consumes the vector from its back
+        app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        inv.exit_now = 0;
+        return inv;
+    } catch (const CLI::CallForVersion&) {
+        std::cout << "sandboxrun " SANDBOXRUN_VERSION "\n";
+        inv.exit_now = 0;
+        return inv;
+    } catch (const CLI::ExtrasError& e) {
+        throw Error(fmt::format("{} (put the command after \"--\"; see sandboxrun --help)", e.what()));
+    } catch (const CLI::ParseError& e) {
+        throw Error(fmt::format("{} (see sandboxrun --help)", e.what()));
+    }
+
+    if (cleanup->parsed()) inv.command = Command::cleanup;
+    else if (check->parsed()) inv.command = Command::check;
+    else if (learn->parsed()) inv.command = Command::learn;
+    else if (o.explain) inv.command = Command::explain;
+
+    auto set_path = [&](const char* flag, const std::string& value, std::optional<std::string>& field) {
+        if (app.get_option(flag)->count() == 0) return;
+        if (value.empty()) throw Error(fmt::format("{}: empty file name", flag));
+        field = value;
+    };
+    set_path("--stdin", o.stdin_path, inv.stdin_path);
+    set_path("--stdout", o.stdout_path, inv.stdout_path);
+    set_path("--stderr", o.stderr_path, inv.stderr_path);
+    set_path("--report", o.report_path, inv.report_path);
+    set_path("--meta", o.meta_path, inv.meta_path);
+    inv.uid_range = parse_uid_range(o.uid_range);
+
+    if (inv.command == Command::cleanup) return inv;
+    if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())
+        throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
+
+    inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
+    apply_overrides(app, o, inv.policy);
+    validate_policy(inv.policy);
+    return inv;
+}
+
+}  // namespace sandboxrun

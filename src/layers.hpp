@@ -74,8 +74,9 @@ void apply_mounts(const MountPlan& plan);
 void setup_network(const Network& net);   // loopback up in the fresh net namespace
 
 // ---- rlimits.cpp --------------------------------------------------------------
-// memory_by_rlimit: no cgroup could hold the memory limit, RLIMIT_AS stands in.
-void apply_rlimits(const Limits& limits, bool memory_by_rlimit);
+// Without a cgroup, RLIMIT_AS, RLIMIT_NPROC and a tight RLIMIT_CPU stand in
+// for the run-wide memory, task and CPU limits.
+void apply_rlimits(const Limits& limits, bool have_cgroup);
 
 // ---- capabilities.cpp ---------------------------------------------------------
 // Drops every capability from every set and sets no_new_privs.
@@ -103,13 +104,13 @@ struct ChildContext {
     const SeccompProgram* filter = nullptr;
     Identity id;
     std::vector<std::string> envp;
-    bool memory_by_rlimit = false;
-    bool nproc_by_rlimit = false;
+    bool have_cgroup = false;       // else rlimits stand in for memory, tasks and CPU
     int landlock_abi = 0;
     int go_read = -1;               // supervisor -> child: maps written, cgroup joined
     int error_write = -1;           // child/target -> supervisor: why setup failed
     int status_write = -1;          // child -> supervisor: the target's wait status
     int seccomp_sock = -1;          // target -> supervisor: the seccomp listener
+    int supervisor_pidfd = -1;      // readable once the supervisor has exited
     int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2
 };
 

@@ -3,6 +3,7 @@
 // only reaps, so that when it exits the kernel kills every process left in
 // the pid namespace: double-forked daemons and setsid()ed children included.
 #include <fcntl.h>
+#include <poll.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -23,8 +24,6 @@ namespace {
 
 // Steps of the child, top to bottom; any failure ends the run with a message.
 void setup_child(const ChildContext& ctx) {
-    // The supervisor's death must end the run even if it is SIGKILLed.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
     char go = 0;
     if (read(ctx.go_read, &go, 1) != 1) _exit(exit_sandbox_error);   // supervisor gone or failed
     close(ctx.go_read);
@@ -44,6 +43,13 @@ void setup_child(const ChildContext& ctx) {
     for (auto& c : caps) c.effective = c.permitted;
     if (syscall(SYS_capset, &header, caps) != 0) throw sys_error("child: capset");
 
+    // The supervisor's death must end the run even if it is SIGKILLed. Set
+    // only now: any change of credentials clears it. If the supervisor died
+    // before this line, its pidfd says so.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
+    pollfd supervisor{ctx.supervisor_pidfd, POLLIN, 0};
+    if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
+
     apply_mounts(*ctx.plan);
     const std::string& hostname = ctx.inv->policy.hostname;
     if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);
@@ -58,8 +64,10 @@ void setup_child(const ChildContext& ctx) {
 
     // Not dumpable: the target cannot ptrace us or open our /proc/1/mem or exe for writing.
     prctl(PR_SET_DUMPABLE, 0);
-    for (int fd : {ctx.error_write, ctx.seccomp_sock, ctx.stdio[0], ctx.stdio[1], ctx.stdio[2]})
-        if (fd > 2) close(fd);
+    // Nothing inherited from the supervisor stays open here but the status
+    // pipe: not its locks (cgroup, uid slot), not its files.
+    close_range(0, static_cast<unsigned>(ctx.status_write) - 1, 0);
+    close_range(static_cast<unsigned>(ctx.status_write) + 1, ~0u, 0);
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL);

@@ -11,24 +11,31 @@
 namespace sandboxrun {
 namespace {
 
-void set_limit(int resource, const char* name, rlim_t value) {
-    rlimit rl{value, value};
-    if (setrlimit(resource, &rl) != 0) throw sys_error(std::string("rlimits: set ") + name, std::to_string(value));
+void set_limit(int resource, const char* name, rlim_t soft, rlim_t hard) {
+    rlimit rl{soft, hard};
+    if (setrlimit(resource, &rl) != 0) throw sys_error(std::string("rlimits: set ") + name, std::to_string(soft));
 }
+
+void set_limit(int resource, const char* name, rlim_t value) { set_limit(resource, name, value, value); }
 
 }  // namespace
 
-void apply_rlimits(const Limits& limits, bool memory_by_rlimit) {
+void apply_rlimits(const Limits& limits, bool have_cgroup) {
     if (limits.cpu_time) {
-        // Backstop only: the supervisor enforces CPU time over the whole run.
-        // Rounded up plus a second so it never fires before the supervisor does.
-        auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000 + 1);
-        set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs);
+        // With a cgroup the supervisor enforces CPU time over the whole run and
+        // this is only a backstop, a second late; without one it is the limit.
+        // The soft limit sends SIGXCPU (a time_limit verdict), the hard one SIGKILL.
+        auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000 + (have_cgroup ? 1 : 0));
+        set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, secs + 1);
     }
     if (limits.file_size) set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", *limits.file_size);
     if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", *limits.open_files);
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
-    if (limits.memory && memory_by_rlimit) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
+    if (!have_cgroup) {
+        if (limits.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
+        // Counted per user namespace (Linux 5.14+): this run's tasks only.
+        if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes);
+    }
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
 }
 

@@ -1,1 +1,358 @@
-// TODO
+// The syscall filter. compile_seccomp runs in the supervisor before the first
+// fork and turns the policy into BPF with libseccomp; apply_seccomp runs in the
+// target as the last step before execve and only issues syscalls.
+//
+// Actions: allowed syscalls -> ALLOW; errno rules -> ERRNO(n); everything else
+// -> USER_NOTIF, so the supervisor, holding the listener, learns which syscall
+// was attempted, names it and kills the run. Other arches (i386 via int 0x80,
+// x32) kill the process: their syscall numbers mean different things.
+#include "sandboxrun/seccomp.hpp"
+
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "sandboxrun/error.hpp"
+#include "sandboxrun/syscall_groups.hpp"
+
+namespace sandboxrun {
+namespace {
+
+constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
+                                          CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                                          CLONE_NEWCGROUP | CLONE_NEWTIME;
+
+// TIOCSTI pushes input into a terminal the target may share with the caller
+// (typing commands into the caller's shell); TIOCLINUX does the same through
+// the console selection; TIOCSETD swaps a terminal's line discipline (and may
+// load a module). No judged program needs them.
+constexpr std::uint32_t forbidden_ioctls[] = {TIOCSTI, TIOCLINUX, TIOCSETD};
+
+// Values personality() may take: 0 (PER_LINUX, the default) and 0xffffffff
+// (query only). Everything else changes how the kernel treats the process
+// (READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_NO_RANDOMIZE) or emulates other
+// systems; a judged program needs none of that.
+constexpr std::uint32_t allowed_personalities[] = {0, 0xffffffff};
+
+struct FilterCtx {
+    scmp_filter_ctx ctx;
+    explicit FilterCtx(std::uint32_t def) : ctx(seccomp_init(def)) {
+        if (!ctx) throw Error("seccomp: seccomp_init failed (kernel without user notification?)");
+    }
+    ~FilterCtx() { seccomp_release(ctx); }
+    FilterCtx(const FilterCtx&) = delete;
+    FilterCtx& operator=(const FilterCtx&) = delete;
+};
+
+struct Fd {
+    int fd;
+    explicit Fd(int f) : fd(f) {}
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+};
+
+void check(int rc, const std::string& step) {
+    if (rc < 0) throw sys_error("seccomp: " + step, {}, -rc);
+}
+
+void add_rule(scmp_filter_ctx ctx, std::uint32_t action, const AllowedSyscall& s,
+              std::vector<scmp_arg_cmp> conds = {}) {
+    check(seccomp_rule_add_array(ctx, action, s.number, static_cast<unsigned>(conds.size()),
+                                 conds.data()),
+          "adding a rule for " + s.name);
+}
+
+// One or more ALLOW rules (ORed) expressing `s.check`.
+void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<int>& families) {
+    switch (s.check) {
+    case ArgCheck::standard:
+    case ArgCheck::none:
+        return add_rule(ctx, SCMP_ACT_ALLOW, s);
+    case ArgCheck::clone_no_namespace:
+        return add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags, 0)});
+    case ArgCheck::clone_thread:
+        return add_rule(ctx, SCMP_ACT_ALLOW, s,
+                        {SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags | CLONE_THREAD,
+                                 CLONE_THREAD)});
+    case ArgCheck::ioctl_safe_request:
+        // The request is an unsigned int: compare only the low 32 bits, or
+        // TIOCSTI with junk in the high half would slip past.
+        for (auto [mask, value] : complement_of({std::begin(forbidden_ioctls), std::end(forbidden_ioctls)}))
+            add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A1(SCMP_CMP_MASKED_EQ, mask, value)});
+        return;
+    case ArgCheck::socket_family:
+        for (int family : families)
+            add_rule(ctx, SCMP_ACT_ALLOW, s,
+                     {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, static_cast<std::uint32_t>(family))});
+        return;
+    case ArgCheck::personality_query:
+        for (auto value : allowed_personalities)
+            add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, value)});
+        return;
+    }
+}
+
+std::string with_origin(const std::string& origin, const std::string& message) {
+    return origin.empty() ? message : origin + ": " + message;
+}
+
+std::vector<int> allowed_families(const Syscalls& syscalls, const Network& net) {
+    std::set<int> out;
+    for (const auto& name : syscalls.socket_families) {
+        const int family = socket_family_number(name);
+        if (family < 0) throw Error("socket_families: unknown address family \"" + name + "\"");
+        if (!net.enabled && (family == AF_INET || family == AF_INET6)) continue;
+        out.insert(family);
+    }
+    return {out.begin(), out.end()};
+}
+
+std::vector<sock_filter> export_bpf(scmp_filter_ctx ctx) {
+    Fd mem(memfd_create("sandboxrun-seccomp", MFD_CLOEXEC));
+    if (mem.fd < 0) throw sys_error("seccomp: memfd_create");
+    check(seccomp_export_bpf(ctx, mem.fd), "exporting BPF");
+    struct stat st {};
+    if (fstat(mem.fd, &st) < 0) throw sys_error("seccomp: fstat memfd");
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0 || size % sizeof(sock_filter) != 0)
+        throw Error("seccomp: exported BPF has an odd size: " + std::to_string(size));
+    std::vector<sock_filter> code(size / sizeof(sock_filter));
+    if (pread(mem.fd, code.data(), size, 0) != static_cast<ssize_t>(size))
+        throw sys_error("seccomp: reading the exported BPF");
+    if (code.size() > BPF_MAXINSNS)
+        throw Error("seccomp: filter too long: " + std::to_string(code.size()) + " instructions");
+    return code;
+}
+
+}  // namespace
+
+void validate_syscalls(const Syscalls& syscalls) {
+    const auto never = never_allowed_syscalls();
+    const auto always = always_allowed_syscalls();
+    for (std::size_t i = 0; i < syscalls.allow.size(); ++i) {
+        const std::string& name = syscalls.allow[i];
+        const std::string origin = i < syscalls.allow_origins.size() ? syscalls.allow_origins[i] : "";
+        std::vector<AllowedSyscall> expanded;
+        try {
+            expanded = expand_allowed({name});
+        } catch (const Error& e) {
+            throw Error(with_origin(origin, e.what()));
+        }
+        for (const auto& s : expanded)
+            if (std::find(never.begin(), never.end(), s.name) != never.end())
+                throw Error(with_origin(origin, "\"" + name + "\" allows " + s.name +
+                                                    ", which no profile may allow"));
+    }
+    for (const auto& rule : syscalls.errno_rules) {
+        if (rule.errno_value < 1 || rule.errno_value > 4095)
+            throw Error(with_origin(rule.origin, "errno for \"" + rule.name +
+                                                     "\" must be between 1 and 4095"));
+        std::vector<AllowedSyscall> expanded;
+        try {
+            expanded = expand_allowed({rule.name});
+        } catch (const Error& e) {
+            throw Error(with_origin(rule.origin, e.what()));
+        }
+        for (const auto& s : expanded)
+            if (std::find(always.begin(), always.end(), s.name) != always.end())
+                throw Error(with_origin(rule.origin, s.name +
+                                                         " cannot get an errno: sandboxrun needs it "
+                                                         "to start the target"));
+    }
+    for (const auto& name : syscalls.socket_families)
+        if (socket_family_number(name) < 0)
+            throw Error("socket_families: unknown address family \"" + name + "\"");
+}
+
+SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net) {
+    validate_syscalls(syscalls);
+    FilterCtx f(SCMP_ACT_NOTIFY);
+    check(seccomp_attr_set(f.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+          "setting the bad-arch action");
+    // Binary tree of syscall numbers instead of a linear scan.
+    check(seccomp_attr_set(f.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2), "setting optimize level");
+
+    // errno rules win over allow; clone3 answers ENOSYS unless a rule says otherwise.
+    std::map<int, std::pair<std::string, int>> errnos;
+    for (const auto& rule : syscalls.errno_rules)
+        for (const auto& s : expand_allowed({rule.name}))
+            errnos[s.number] = {s.name, rule.errno_value};
+    const int clone3 = native_syscall_number("clone3");
+    if (clone3 >= 0 && !errnos.contains(clone3)) errnos[clone3] = {"clone3", ENOSYS};
+
+    std::vector<std::string> allow(always_allowed_syscalls().begin(),
+                                   always_allowed_syscalls().end());
+    allow.insert(allow.end(), syscalls.allow.begin(), syscalls.allow.end());
+    auto allowed = expand_allowed(allow);
+    // An unconditional rule makes conditional ones for the same syscall moot,
+    // and clone_no_namespace covers clone_thread.
+    std::set<std::pair<int, ArgCheck>> present;
+    for (const auto& s : allowed) present.emplace(s.number, s.check);
+    std::erase_if(allowed, [&](const AllowedSyscall& s) {
+        if (errnos.contains(s.number)) return true;
+        if (s.check != ArgCheck::none && present.contains({s.number, ArgCheck::none})) return true;
+        return s.check == ArgCheck::clone_thread &&
+               present.contains({s.number, ArgCheck::clone_no_namespace});
+    });
+
+    const auto families = allowed_families(syscalls, net);
+    for (const auto& s : allowed) add_allow(f.ctx, s, families);
+    for (const auto& [nr, rule] : errnos)
+        add_rule(f.ctx, SCMP_ACT_ERRNO(static_cast<std::uint16_t>(rule.second)),
+                 {rule.first, nr, ArgCheck::none});
+
+    return SeccompProgram{export_bpf(f.ctx), true};
+}
+
+std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow) {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (auto& s : expand_allowed(allow))
+        if (seen.insert(s.name).second) out.push_back(std::move(s.name));
+    return out;
+}
+
+std::vector<std::string> syscall_group_names() {
+    std::vector<std::string> out;
+    for (const auto& g : syscall_groups()) out.emplace_back(g.name);
+    return out;
+}
+
+int apply_seccomp(const SeccompProgram& program, int notify_sock) {
+    if (program.code.empty() || program.code.size() > BPF_MAXINSNS ||
+        (program.notify && notify_sock < 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    sock_fprog prog{static_cast<unsigned short>(program.code.size()),
+                    const_cast<sock_filter*>(program.code.data())};
+    // pidfd_getfd in the supervisor needs ptrace access to us. Switching uid
+    // inside the user namespace cleared our dumpable flag, and then an
+    // unprivileged supervisor would need CAP_SYS_PTRACE in the namespace our
+    // mm was created in (the host's). Being dumpable until execve (which
+    // decides again) exposes us only to our own user and the run's pid 1.
+    if (program.notify && prctl(PR_SET_DUMPABLE, 1) != 0) return -1;
+    const unsigned flags = program.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (rc < 0) return -1;
+    if (!program.notify) return 0;
+
+    // From here on only write, read and close (always allowed) until execve.
+    const int listener = static_cast<int>(rc);
+    ssize_t n;
+    do n = write(notify_sock, &listener, sizeof listener);
+    while (n < 0 && errno == EINTR);
+    int err = n == static_cast<ssize_t>(sizeof listener) ? 0 : (n < 0 ? errno : EPIPE);
+    if (err == 0) {
+        // The supervisor acknowledges once it holds its own copy of the listener.
+        char ack;
+        do n = read(notify_sock, &ack, 1);
+        while (n < 0 && errno == EINTR);
+        err = n == 1 ? 0 : (n < 0 ? errno : ECONNRESET);
+    }
+    close(listener);
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+void prepare_seccomp_socket(int supervisor_end) {
+    const int one = 1;
+    if (setsockopt(supervisor_end, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+        throw sys_error("seccomp: setsockopt SO_PASSCRED");
+}
+
+int receive_seccomp_listener(int notify_sock) {
+    int remote_fd = -1;
+    iovec iov{&remote_fd, sizeof remote_fd};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(notify_sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw sys_error("seccomp: receiving the listener");
+    if (n == 0) return -1;   // the target exited before installing its filter
+    if (n != static_cast<ssize_t>(sizeof remote_fd) || (msg.msg_flags & MSG_CTRUNC))
+        throw Error("seccomp: malformed listener message");
+
+    pid_t pid = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            ucred cred;
+            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            pid = cred.pid;
+        }
+    if (pid <= 0)
+        throw Error("seccomp: no sender pid with the listener (SO_PASSCRED not set?)");
+
+    // The target waits for the ack, so `pid` cannot exit and be reused meanwhile.
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (pidfd.fd < 0) throw sys_error("seccomp: pidfd_open", std::to_string(pid));
+    const int listener = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.fd, remote_fd, 0));
+    if (listener < 0)
+        throw sys_error("seccomp: pidfd_getfd", "fd " + std::to_string(remote_fd) + " of pid " +
+                                                    std::to_string(pid));
+    const char ack = 1;
+    do n = write(notify_sock, &ack, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        const int err = errno;
+        close(listener);
+        throw sys_error("seccomp: acknowledging the listener", {}, err);
+    }
+    return listener;   // pidfd_getfd sets O_CLOEXEC
+}
+
+std::optional<SyscallViolation> read_seccomp_violation(int listener_fd) {
+    seccomp_notif req;
+    std::memset(&req, 0, sizeof req);   // the kernel insists on a zeroed struct
+    if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+        // ENOENT: the task died (or was killed) before we read it.
+        if (errno == ENOENT || errno == EINTR) return std::nullopt;
+        throw sys_error("seccomp: SECCOMP_IOCTL_NOTIF_RECV");
+    }
+    SyscallViolation v;
+    v.number = req.data.nr;
+    v.arch = req.data.arch;
+    v.pid = static_cast<pid_t>(req.pid);
+    if (char* name = seccomp_syscall_resolve_num_arch(req.data.arch, req.data.nr)) {
+        v.name = name;
+        std::free(name);
+    } else {
+        v.name = syscall_name(req.data.nr);
+    }
+    return v;
+}
+
+std::string syscall_name(int number) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
+    if (!name) return "syscall_" + std::to_string(number);
+    std::string out(name);
+    std::free(name);
+    return out;
+}
+
+}  // namespace sandboxrun

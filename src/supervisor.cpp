@@ -152,8 +152,6 @@ int Run::execute() {
     // 2. A fresh cgroup beneath our own, or rlimits in its place.
     cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings);
     report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
-    bool memory_by_rlimit = !cgroup_ && limits.memory;
-    bool nproc_by_rlimit = !cgroup_ && limits.processes;
     report_.memory_limit_by = !limits.memory ? "none" : cgroup_ ? "cgroup" : "rlimit-as";
     if (cgroup_) {
         for (const std::string& u : cgroup_->unapplied()) report_.unapplied.push_back(u);
@@ -178,19 +176,22 @@ int Run::execute() {
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     signal_fd_.reset(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
 
+    Fd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+    if (self.get() < 0) throw sys_error("supervisor: pidfd_open of itself");
+
     ChildContext ctx;
     ctx.inv = &inv_;
     ctx.plan = &plan;
     ctx.filter = &filter;
     ctx.id = id;
     ctx.envp = build_environment(policy_.env, environ);
-    ctx.memory_by_rlimit = memory_by_rlimit;
-    ctx.nproc_by_rlimit = nproc_by_rlimit;
+    ctx.have_cgroup = cgroup_ != nullptr;
     ctx.landlock_abi = landlock.abi;
     ctx.go_read = go.read.get();
     ctx.error_write = failure.write.get();
     ctx.status_write = status.write.get();
     ctx.seccomp_sock = target_sock.get();
+    ctx.supervisor_pidfd = self.get();
     for (int i = 0; i < 3; ++i) ctx.stdio[i] = i;
     if (in.get() >= 0) ctx.stdio[0] = in.get();
     if (out.get() >= 0) ctx.stdio[1] = out.get();
@@ -207,6 +208,7 @@ int Run::execute() {
     close_prepared(plan);
     try {
         write_id_maps(child_.pid, id);
+        log_step("id maps");
         if (cgroup_) cgroup_->add_process(child_.pid);
     } catch (...) {
         kill_run();
@@ -287,12 +289,14 @@ void Run::watch() {
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
         if (fds[0].revents) return;
-        if (fds[1].revents & POLLIN) {
-            int l = receive_seccomp_listener(seccomp_sock_.get());
-            if (l >= 0) listener_.reset(l);
+        if (fds[1].revents) {
+            // No listener arrives when the target failed before its filter:
+            // the failure pipe says why, so a failed hand-over is no error here.
+            try {
+                listener_.reset(receive_seccomp_listener(seccomp_sock_.get()));
+            } catch (const Error&) {
+            }
             seccomp_sock_.reset();
-        } else if (fds[1].revents) {
-            seccomp_sock_.reset();   // the target is gone before handing over its filter
         }
         if (fds[2].revents & POLLIN) {
             if (auto v = read_seccomp_violation(listener_.get())) {

@@ -2,7 +2,6 @@
 // comes last so that every step before it may use whatever it needs.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,12 +71,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
         // d. a new session without a controlling terminal, limits, fds, work dir
         if (setsid() < 0) throw sys_error("target: setsid");
         reset_signals();
-        apply_rlimits(inv.policy.limits, ctx.memory_by_rlimit);
-        if (ctx.nproc_by_rlimit && inv.policy.limits.processes) {
-            // Counted per user namespace (Linux 5.14+): this run's tasks only.
-            rlimit rl{*inv.policy.limits.processes, *inv.policy.limits.processes};
-            if (setrlimit(RLIMIT_NPROC, &rl) != 0) throw sys_error("rlimits: set RLIMIT_NPROC");
-        }
+        apply_rlimits(inv.policy.limits, ctx.have_cgroup);
         setup_stdio(ctx);
         if (chdir(ctx.plan->chdir.c_str()) != 0) throw sys_error("target: chdir", ctx.plan->chdir);
         exec_path = resolve_command(inv.argv[0], ctx.envp);

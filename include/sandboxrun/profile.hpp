@@ -23,7 +23,8 @@ using ProfileResolver = std::function<std::optional<ProfileText>(const std::stri
 
 // Looks in `dirs`, then $SANDBOXRUN_PROFILE_PATH (colon-separated), then
 // /etc/sandboxrun/profiles, then the stock profiles compiled into the binary.
-// A name containing '/' or ending in ".toml" is read as a path.
+// A name containing '/' or ending in ".toml" is read as a path. When nothing
+// is found it throws Error listing every place it looked (not nullopt).
 ProfileResolver default_resolver(std::vector<std::string> dirs);
 
 // Loads `name` and everything it extends; throws Error (file:line:column: message).
@@ -36,6 +37,22 @@ std::optional<std::string_view> stock_profile_text(std::string_view name);
 // "256MiB", "1G", "4096" -> bytes; "2s", "1500ms", "1.5s", "2m" -> duration. Throw Error.
 std::uint64_t parse_size(std::string_view text);
 Duration parse_duration(std::string_view text);
+
+// The text parse_size / parse_duration read back: "64MiB", "1500ms", "2s".
+std::string format_size(std::uint64_t bytes);
+std::string format_duration(Duration d);
+
+// "/a//b/./c/" -> "/a/b/c"; throws Error if the path is not absolute or has "..".
+std::string normalize_path(std::string_view path);
+
+// "[?]SRC[:DST]" -> Bind ("?": optional; no DST: the same path inside). Throws
+// Error without a location; callers prefix it.
+Bind parse_bind(std::string_view spec, bool writable, std::string origin);
+
+// Add a bind / tmpfs, replacing one with the same target, and keep them in
+// mount order: a mount comes after every mount whose target contains it.
+void add_bind(Filesystem& fs, Bind bind);
+void add_tmpfs(Filesystem& fs, Tmpfs tmpfs);
 
 // Checks what can only be checked on this host and after command-line
 // overrides: absolute paths, bind sources that exist, known syscall names.

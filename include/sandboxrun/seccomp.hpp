@@ -34,7 +34,19 @@ std::vector<std::string> syscall_group_names();
 // on failure; allocates nothing (runs after fork).
 int apply_seccomp(const SeccompProgram& program, int notify_sock);
 
-// Supervisor side: receives the listener fd that apply_seccomp sent.
+// Supervisor side, before fork: `supervisor_end` is the supervisor's end of an
+// AF_UNIX SOCK_SEQPACKET socketpair whose other end goes to the target.
+// Sets SO_PASSCRED so the kernel tells the supervisor the target's pid (in the
+// supervisor's pid namespace) with the message apply_seccomp writes. Throws Error.
+void prepare_seccomp_socket(int supervisor_end);
+
+// Supervisor side: receives the listener fd that apply_seccomp sent (its
+// number in the target plus the sender's credentials), copies it out of the
+// target with pidfd_getfd and acknowledges, which lets the target go on.
+// Returns the listener (O_CLOEXEC), or -1 when the target closed its end
+// without sending one (it failed or exited before its filter). Blocks until
+// the target writes or exits; close the target's end in the supervisor first,
+// or a dead target means a hang. Throws Error on anything else.
 int receive_seccomp_listener(int notify_sock);
 
 struct SyscallViolation {

@@ -25,10 +25,28 @@ inline std::string env_or(const char* name, const char* fallback) {
     return v && *v ? v : fallback;
 }
 
-inline std::string binary() { return env_or("SBX_BIN", "sandboxrun"); }
 inline std::string programs() { return env_or("SBX_PROGS", "."); }
 // The uid sandboxrun runs as; -1: as we are (root in CI).
 inline int run_as() { return std::atoi(env_or("SBX_AS_USER", "-1").c_str()); }
+
+// The build tree may sit where the unprivileged user cannot reach (/root/...),
+// so that user runs a copy of the binary from a directory of its own.
+inline std::string binary() {
+    static const std::string path = [] {
+        std::string built = env_or("SBX_BIN", "sandboxrun");
+        if (run_as() <= 0) return built;
+        static fs::path dir = [] {
+            char tmpl[] = "/tmp/sbx-bin-XXXXXX";
+            fs::path d = mkdtemp(tmpl);
+            chmod(d.c_str(), 0755);
+            std::atexit([] { std::error_code ec; fs::remove_all(dir, ec); });
+            return d;
+        }();
+        fs::copy_file(built, dir / "sandboxrun", fs::copy_options::overwrite_existing);
+        return (dir / "sandboxrun").string();
+    }();
+    return path;
+}
 inline bool unprivileged() { return run_as() > 0 || geteuid() != 0; }
 
 inline std::string read_file(const fs::path& p) {

@@ -4,7 +4,6 @@
 #endif
 #include <ctype.h>
 #include <dirent.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -38,9 +37,14 @@ int main(void) {
 
     for (char** env = environ; *env; env++) printf("env: %s\n", *env);
 
-    struct if_nameindex* ifs = if_nameindex();
-    for (struct if_nameindex* i = ifs; i && i->if_name; i++) printf("if: %s\n", i->if_name);
-    if (ifs) if_freenameindex(ifs);
-    else print_file("net_dev", "/proc/net/dev");
+    // /proc/net/dev rather than if_nameindex(): that needs a netlink socket,
+    // which the run profiles rightly forbid.
+    FILE* dev = fopen("/proc/net/dev", "r");
+    char line[512];
+    for (int n = 0; dev && fgets(line, sizeof line, dev); n++) {
+        char name[64];
+        if (n >= 2 && sscanf(line, " %63[^:]:", name) == 1) printf("if: %s\n", name);
+    }
+    if (dev) fclose(dev);
     return 0;
 }

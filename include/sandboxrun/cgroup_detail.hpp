@@ -1,0 +1,109 @@
+// Internals shared by cgroups.cpp, cgroup_v1.cpp and cgroup_v2.cpp, and
+// reachable from the unit tests (parsers, discovery on fake trees, the group
+// directories of a live Cgroup). Not a contract for other layers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandboxrun/cgroups.hpp"
+
+namespace sandboxrun::cgroup_detail {
+
+// The shared parent of every run group, beneath the cgroup sandboxrun runs in.
+inline constexpr const char* base_name = "sandboxrun";
+// How long kill_all/destruction/stale cleanup wait for a group to empty.
+inline constexpr std::chrono::milliseconds empty_budget{2000};
+
+// ---- small file I/O (cgroupfs files are read and written in one syscall) ---
+std::optional<std::string> read_file(const std::string& path);  // nullopt: errno set
+int write_file(const std::string& path, const std::string& text); // 0 or errno
+// The number after `key` in "key value" lines (cpu.stat, memory.events, ...).
+std::optional<std::uint64_t> keyed_value(const std::string& text, const std::string& key);
+std::optional<std::uint64_t> read_number(const std::string& path);
+std::vector<std::string> words(const std::string& text);
+
+// ---- where the hierarchies are ----------------------------------------------
+struct Mount {
+    std::string root;           // the hierarchy path the mount shows
+    std::string mount_point;
+    std::string fstype;         // "cgroup" or "cgroup2"
+    std::vector<std::string> super_options;
+};
+std::vector<Mount> parse_mountinfo(const std::string& text);   // cgroup mounts only
+
+struct ProcCgroup {
+    std::string hierarchy_id;                // "0" is the v2 hierarchy
+    std::vector<std::string> controllers;    // empty for v2
+    std::string path;
+};
+std::vector<ProcCgroup> parse_proc_cgroup(const std::string& text);
+
+// The directory of cgroup `path` seen through mount `m`, if `m` shows it.
+std::optional<std::string> dir_through(const Mount& m, const std::string& path);
+
+struct V1Hierarchy {
+    std::vector<std::string> controllers;  // of memory/pids/cpuacct, those it carries
+    std::string own_dir;                   // this process's cgroup in it
+};
+
+struct Layout {
+    std::optional<std::string> v2_own_dir;
+    std::vector<std::string> v2_controllers;   // cgroup.controllers of v2_own_dir
+    std::vector<V1Hierarchy> v1;               // deduplicated by mount
+};
+
+enum class Version { none, v1, v2 };
+
+// Reads cgroup.controllers under the v2 mount (so fake trees work in tests).
+Layout discover(const std::string& mountinfo, const std::string& proc_cgroup);
+Version choose(const Layout& layout);
+
+// ---- one run group directory and the cleanup protocol (docs/cgroups.md) -----
+class GroupDir {
+public:
+    GroupDir(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+    GroupDir(GroupDir&& o) noexcept : path_(std::move(o.path_)), lock_fd_(o.lock_fd_) { o.lock_fd_ = -1; }
+    GroupDir& operator=(GroupDir&&) = delete;
+    ~GroupDir();                 // releases the lock (the directory stays)
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    int lock_fd_;                // flock(LOCK_EX) held while the run lives
+};
+
+// mkdir <own_dir>/sandboxrun/<run_id> and lock it; first sweeps stale siblings
+// when nobody else is creating. Throws Error on failure.
+GroupDir make_group(const std::string& own_dir, const std::string& run_id);
+
+// Removes the unlocked groups beneath `base_dir`; returns their names.
+// wait: block for the base lock instead of giving up when it is busy.
+std::vector<std::string> sweep(const std::string& base_dir, bool wait);
+
+// SIGKILLs every task of `dir` and its child groups (cgroup.kill first where
+// the kernel has it) until all are gone or `budget` runs out. True: empty.
+bool kill_until_empty(const std::string& dir, std::chrono::milliseconds budget);
+// Kills, then rmdirs child groups depth first and `dir` itself. True: removed.
+bool destroy_group(const std::string& dir);
+
+// ---- the two implementations ---------------------------------------------------
+class GroupBase : public Cgroup {
+public:
+    virtual std::vector<std::string> directories() const = 0;
+};
+
+std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, const Limits& limits,
+                                  const std::string& run_id, std::vector<std::string>& warnings);
+std::unique_ptr<Cgroup> create_v2(const std::string& own_dir, const std::vector<std::string>& available,
+                                  const Limits& limits, const std::string& run_id,
+                                  std::vector<std::string>& warnings);
+
+// The base directories (<own>/sandboxrun) of every hierarchy in `layout`.
+std::vector<std::string> base_dirs(const Layout& layout);
+
+}  // namespace sandboxrun::cgroup_detail

@@ -1,0 +1,82 @@
+// The table behind seccomp.hpp: named groups of syscalls ("@basic-io") and the
+// argument checks some syscalls carry when allowed. Read-only data.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sandboxrun {
+
+// What an allowed syscall's arguments must satisfy. `standard` means "the
+// syscall's own check" (none for most syscalls, see standard_arg_check).
+enum class ArgCheck {
+    standard,
+    none,
+    clone_no_namespace,   // clone: no CLONE_NEW* flag
+    clone_thread,         // clone: CLONE_THREAD set and no CLONE_NEW* flag
+    ioctl_safe_request,   // ioctl: not TIOCSTI / TIOCLINUX / TIOCSETD
+    socket_family,        // socket, socketpair: family in Syscalls::socket_families
+    personality_query,    // personality: 0 (PER_LINUX) or 0xffffffff (query) only
+};
+
+struct GroupMember {
+    std::string_view name;    // a syscall or "@group"
+    ArgCheck check = ArgCheck::standard;
+};
+
+struct SyscallGroup {
+    std::string_view name;           // "@basic-io"
+    std::string_view description;
+    bool dangerous;                  // no stock profile may allow any of its members
+    std::span<const GroupMember> members;
+};
+
+std::span<const SyscallGroup> syscall_groups();
+const SyscallGroup* find_syscall_group(std::string_view name);
+
+// The check a syscall gets when allowed by name or by a group member with
+// ArgCheck::standard.
+ArgCheck standard_arg_check(std::string_view syscall);
+
+// Syscalls apply_seccomp itself needs once the filter is live (the listener
+// hand-over writes, reads and closes; then execve; exit_group if anything
+// fails). Allowed whatever the profile says.
+std::span<const std::string_view> always_allowed_syscalls();
+
+// Syscalls no profile may allow: creating or entering namespaces is the
+// sandbox's own job, and clone3 keeps its flags in memory the filter cannot read.
+std::span<const std::string_view> never_allowed_syscalls();
+
+// One allowed (syscall, check) pair after group expansion; a syscall may
+// appear twice with different checks (clone from @thread and @process).
+struct AllowedSyscall {
+    std::string name;
+    int number;           // on the native arch
+    ArgCheck check;       // never ArgCheck::standard
+};
+
+// Expands groups recursively. Names unknown to libseccomp and unknown groups
+// throw Error; names that exist only on other arches are skipped.
+std::vector<AllowedSyscall> expand_allowed(const std::vector<std::string>& allow);
+
+// Native syscall number, -1 when the name exists only on other arches;
+// throws Error when libseccomp does not know the name at all.
+int native_syscall_number(std::string_view name);
+
+// "AF_UNIX" -> AF_UNIX; -1 when unknown.
+int socket_family_number(std::string_view name);
+
+// The 32-bit values whose low 32 bits are not in `excluded`, as
+// (mask, value) pairs: x is allowed iff (x & mask) == value for some pair.
+// Used to express "ioctl request is not TIOCSTI" with SCMP_CMP_MASKED_EQ
+// only, since the kernel ignores the high half of an int argument.
+struct MaskedValue {
+    std::uint32_t mask;
+    std::uint32_t value;
+};
+std::vector<MaskedValue> complement_of(const std::vector<std::uint32_t>& excluded);
+
+}  // namespace sandboxrun
