@@ -78,6 +78,19 @@ TEST_CASE("the target is never host root and sees only its own processes") {
     for (int p : seen) CHECK(p <= 2);
 }
 
+TEST_CASE("every capability is dropped, no_new_privs and the filter are set") {
+    WorkDir dir;
+    Result r = run_program(dir, "whoami");
+    REQUIRE(r.status == 0);
+    INFO(r.out);
+    for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+        REQUIRE(values(r.out, set).size() == 1);
+        CHECK(values(r.out, set)[0] == "0000000000000000");
+    }
+    CHECK(values(r.out, "NoNewPrivs").at(0) == "1");
+    CHECK(values(r.out, "Seccomp").at(0) == "2");   // filter mode
+}
+
 TEST_CASE("no network interface but lo") {
     WorkDir dir;
     Result r = run_program(dir, "whoami");

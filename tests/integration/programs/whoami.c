@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -27,6 +28,17 @@ int main(void) {
     print_file("gid_map", "/proc/self/gid_map");
     gethostname(host, sizeof host - 1);
     printf("hostname: %s\n", host);
+
+    // Capability sets, no_new_privs and seccomp mode, as the kernel reports them.
+    FILE* status = fopen("/proc/self/status", "r");
+    char sline[256];
+    while (status && fgets(sline, sizeof sline, status))
+        if (!strncmp(sline, "Cap", 3) || !strncmp(sline, "NoNewPrivs", 10) || !strncmp(sline, "Seccomp:", 8)) {
+            char* colon = strchr(sline, ':');
+            *colon = '\0';
+            printf("%s: %s", sline, colon + 1 + strspn(colon + 1, " \t"));
+        }
+    if (status) fclose(status);
 
     printf("pids:");
     DIR* d = opendir("/proc");
