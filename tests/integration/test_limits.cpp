@@ -114,7 +114,7 @@ TEST_CASE("a CPU limit ends a single-threaded burner", "[limits]") {
     CHECK(verdict(r) == "time_limit");
     // Killed by the supervisor, or by RLIMIT_CPU's SIGXCPU where no cgroup counts the run.
     CHECK(r.status == 128 + (cgroups_expected() ? SIGKILL : SIGXCPU));
-    CHECK(number(r, "cpu_time_ms") >= (cgroups_expected() ? 500 : 0));
+    CHECK(number(r, "cpu_time_ms") >= 500);
     CHECK(number(r, "cpu_time_ms") < (cgroups_expected() ? 600 : 2100));   // rlimit fallback: whole seconds
     std::string meta = dir.read(".meta");
     CHECK(meta.find("status:TO\n") != std::string::npos);
