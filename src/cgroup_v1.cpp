@@ -1,4 +1,4 @@
-// cgroup v1: one directory <own>/sandboxrun/<run_id> in each of the memory,
+// cgroup v1: one directory <parent>/sandboxrun/<run_id> in each of the memory,
 // pids and cpuacct hierarchies (fewer when they are co-mounted or missing).
 #include <unistd.h>
 
@@ -133,7 +133,7 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
     auto cg = std::make_unique<CgroupV1>();
     for (const auto& h : hierarchies) {
         try {
-            cg->add_group(make_group(h.own_dir, run_id), h.controllers);
+            cg->add_group(make_group(h.parent_dir, run_id), h.controllers);
         } catch (const Error& e) {
             warnings.push_back(std::string("cgroup v1: ") + e.what() + "; no cgroup limits");
             return nullptr;  // ~CgroupV1 removes the groups already made

@@ -1,6 +1,9 @@
-// cgroup v2: one directory <own>/sandboxrun/<run_id> with memory, pids and
-// cpu enabled down to it. Needs a delegated own cgroup (see docs/cgroups.md).
+// cgroup v2: one directory <parent>/sandboxrun/<run_id> with memory, pids
+// and cpu enabled down to it. <parent> is the --cgroup-parent, or our own
+// cgroup, which we first leave for a leaf when we are alone in it (a cgroup
+// that hands controllers down may hold no process; see docs/cgroups.md).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,8 +59,9 @@ public:
         if (err && !(optional && err == ENOENT))
             unapplied_.push_back(std::string(what) + ": cannot write " + file + ": " + std::strerror(err));
     }
-    void not_available(const char* what, const std::string& controller, const std::string& own_dir) {
-        unapplied_.push_back(std::string(what) + ": the " + controller + " controller is not available in " + own_dir);
+    void not_available(const char* what, const std::string& controller, const std::string& parent_dir) {
+        unapplied_.push_back(std::string(what) + ": the " + controller + " controller is not available in " +
+                             parent_dir);
     }
 
 private:
@@ -65,41 +69,95 @@ private:
     std::vector<std::string> unapplied_;
 };
 
+// What every v2 warning ends with: the two setups that work.
+constexpr const char* advice =
+    "; for memory/pids/cpu limits pass --cgroup-parent DIR (or SANDBOXRUN_CGROUP_PARENT) naming a writable "
+    "cgroup that holds no process, or start sandboxrun alone in a delegated cgroup "
+    "(systemd-run --scope -p Delegate=yes sandboxrun ...); see docs/cgroups.md";
+
+std::string explain(int err) {
+    if (err == EBUSY) return " (it holds processes, and cgroup v2 allows no process in a non-root cgroup that "
+                             "hands controllers to its children)";
+    if (err == EACCES || err == EPERM || err == EROFS) return " (not delegated to this user)";
+    return "";
+}
+
+// Those of `wanted` not yet in dir/cgroup.subtree_control (all when unreadable).
+std::vector<std::string> missing_controllers(const std::string& dir, const std::vector<std::string>& wanted) {
+    auto enabled = words(read_file(dir + "/cgroup.subtree_control").value_or(""));
+    std::vector<std::string> out;
+    for (const auto& c : wanted)
+        if (std::find(enabled.begin(), enabled.end(), c) == enabled.end()) out.push_back(c);
+    return out;
+}
+
 // Writes the missing ones of `wanted` to dir/cgroup.subtree_control. 0 or errno.
 int enable_controllers(const std::string& dir, const std::vector<std::string>& wanted) {
-    auto current = read_file(dir + "/cgroup.subtree_control");
-    if (!current) return errno;
-    auto enabled = words(*current);
+    if (::access((dir + "/cgroup.subtree_control").c_str(), F_OK) != 0) return errno;
     std::string request;
-    for (const auto& c : wanted)
-        if (std::find(enabled.begin(), enabled.end(), c) == enabled.end()) request += (request.empty() ? "+" : " +") + c;
+    for (const auto& c : missing_controllers(dir, wanted)) request += (request.empty() ? "+" : " +") + c;
     return request.empty() ? 0 : write_file(dir + "/cgroup.subtree_control", request);
 }
 
 std::string enable_failure(const std::string& dir, int err) {
-    std::string why;
-    if (err == EBUSY) why = " (it has processes of its own, and cgroup v2 allows no process in a cgroup that "
-                            "hands controllers to its children)";
-    else if (err == EACCES || err == EPERM || err == EROFS) why = " (not delegated to this user)";
-    return "cgroup v2: cannot enable controllers in " + dir + ": " + std::strerror(err) + why +
-           "; run sandboxrun from a delegated cgroup (systemd Delegate=yes) to get memory/pids/cpu limits";
+    return "cgroup v2: cannot enable controllers in " + dir + "/cgroup.subtree_control: " + std::strerror(err) +
+           explain(err) + advice;
 }
 
 }  // namespace
 
-std::unique_ptr<Cgroup> create_v2(const std::string& own_dir, const std::vector<std::string>& available,
-                                  const Limits& limits, const std::string& run_id,
-                                  std::vector<std::string>& warnings) {
+std::string leave_own_cgroup(const std::string& own_dir, pid_t self) {
+    std::string procs_file = own_dir + "/cgroup.procs";
+    auto procs = read_file(procs_file);
+    if (!procs) return "cgroup v2: cannot read " + procs_file + ": " + std::strerror(errno) + advice;
+    std::string me = std::to_string(self);
+    bool inside = false;
+    std::vector<std::string> others;
+    for (auto& w : words(*procs)) {
+        if (w == me) inside = true;
+        else others.push_back(std::move(w));
+    }
+    if (!others.empty()) {
+        std::string listed;
+        for (std::size_t i = 0; i < others.size() && i < 5; ++i) listed += (i ? " " : "") + others[i];
+        if (others.size() > 5) listed += " ...";
+        return "cgroup v2: cannot use " + own_dir + " for run groups: its cgroup.procs lists " +
+               std::to_string(others.size()) + " process(es) besides sandboxrun (pid " + me + "): " + listed +
+               ", and a non-root cgroup v2 can hand controllers to child cgroups only when it holds no process" +
+               advice;
+    }
+    if (!inside) return "";  // an earlier create of this process moved it already
+    std::string leaf = own_dir + "/" + leaf_name;
+    if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+        int err = errno;
+        return "cgroup v2: cannot create " + leaf + ": " + std::strerror(err) + explain(err) + advice;
+    }
+    if (int err = write_file(leaf + "/cgroup.procs", me))
+        return "cgroup v2: cannot move sandboxrun (pid " + me + ") by writing " + leaf + "/cgroup.procs: " +
+               std::strerror(err) + explain(err) + advice;
+    return "";
+}
+
+std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
+                                  const std::vector<std::string>& available, const Limits& limits,
+                                  const std::string& run_id, std::vector<std::string>& warnings) {
     auto has = [&](const char* c) { return std::find(available.begin(), available.end(), c) != available.end(); };
     std::vector<std::string> wanted;
     for (const char* c : {"memory", "pids", "cpu"})
         if (has(c)) wanted.push_back(c);
 
-    if (int err = enable_controllers(own_dir, wanted)) {
-        warnings.push_back(enable_failure(own_dir, err));
+    if (is_own && !is_root_cgroup(parent_dir) && !missing_controllers(parent_dir, wanted).empty()) {
+        std::string why = leave_own_cgroup(parent_dir, ::getpid());
+        if (!why.empty()) {
+            warnings.push_back(why);
+            return nullptr;
+        }
+    }
+    if (int err = enable_controllers(parent_dir, wanted)) {
+        warnings.push_back(enable_failure(parent_dir, err));
         return nullptr;
     }
-    std::string base = own_dir + "/" + base_name;
+    std::string base = parent_dir + "/" + base_name;
     if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) {
         warnings.push_back("cgroup v2: cannot create " + base + ": " + std::strerror(errno) + "; no cgroup limits");
         return nullptr;
@@ -111,21 +169,21 @@ std::unique_ptr<Cgroup> create_v2(const std::string& own_dir, const std::vector<
 
     std::unique_ptr<CgroupV2> cg;
     try {
-        cg = std::make_unique<CgroupV2>(make_group(own_dir, run_id));
+        cg = std::make_unique<CgroupV2>(make_group(parent_dir, run_id));
     } catch (const Error& e) {
         warnings.push_back(std::string("cgroup v2: ") + e.what() + "; no cgroup limits");
         return nullptr;
     }
     if (limits.memory) {
         if (!has("memory")) {
-            cg->not_available("memory", "memory", own_dir);
+            cg->not_available("memory", "memory", parent_dir);
         } else {
             cg->set_limit("memory", "memory.max", std::to_string(*limits.memory), false);
             cg->set_limit("memory", "memory.swap.max", "0", true);  // no swap file without CONFIG_SWAP
         }
     }
     if (limits.processes) {
-        if (!has("pids")) cg->not_available("processes", "pids", own_dir);
+        if (!has("pids")) cg->not_available("processes", "pids", parent_dir);
         else cg->set_limit("processes", "pids.max", std::to_string(*limits.processes), false);
     }
     return cg;

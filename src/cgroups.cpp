@@ -1,6 +1,7 @@
-// Finding the hierarchies, choosing v1 or v2, and the group-directory
-// protocol both versions share: create beneath our own cgroup, hold a flock
-// on the run's directory while it lives, sweep groups whose lock is free.
+// Finding the hierarchies, choosing v1 or v2, the --cgroup-parent, and the
+// group-directory protocol both versions share: create beneath our own cgroup
+// (or the parent), hold a flock on the run's directory while it lives, sweep
+// groups whose lock is free.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -36,6 +38,11 @@ private:
 };
 
 int open_dir(const std::string& path) { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+
+bool is_dir(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
@@ -234,19 +241,22 @@ Layout discover(const std::string& mountinfo, const std::string& proc_cgroup) {
     Layout layout;
     auto mounts = parse_mountinfo(mountinfo);
     auto own = parse_proc_cgroup(proc_cgroup);
-    auto is_dir = [](const std::string& p) {
-        struct stat st;
-        return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    };
 
     for (const auto& pc : own) {
         if (pc.hierarchy_id != "0" || !pc.controllers.empty()) continue;
+        // In the leaf, an earlier create (or the operator) has moved us out of
+        // our own cgroup: the one above is still ours to make runs in.
+        std::string path = pc.path;
+        auto slash = path.rfind('/');
+        bool in_leaf = slash != std::string::npos && path.compare(slash + 1, std::string::npos, leaf_name) == 0;
+        if (in_leaf) path = slash == 0 ? "/" : path.substr(0, slash);
         for (const auto& m : mounts) {
             if (m.fstype != "cgroup2") continue;
-            auto dir = dir_through(m, pc.path);
+            auto dir = dir_through(m, path);
             if (!dir || !is_dir(*dir)) continue;
-            layout.v2_own_dir = *dir;
+            layout.v2_parent_dir = *dir;
             layout.v2_controllers = words(read_file(*dir + "/cgroup.controllers").value_or(""));
+            layout.v2_is_own = !in_leaf;
             break;
         }
     }
@@ -264,12 +274,79 @@ Layout discover(const std::string& mountinfo, const std::string& proc_cgroup) {
                 layout.v1[static_cast<std::size_t>(same - mount_points.begin())].controllers.push_back(ctrl);
             } else {
                 mount_points.push_back(m.mount_point);
-                layout.v1.push_back({{ctrl}, *dir});
+                layout.v1.push_back({{ctrl}, m, *dir});
             }
             break;
         }
     }
     return layout;
+}
+
+Layout with_parent(const Layout& own, const std::string& mountinfo, const std::string& parent) {
+    const std::string what = "cgroup parent \"" + parent + "\"";
+    if (parent.empty()) throw Error("cgroup parent: empty path");
+    Layout out;
+    if (parent[0] != '/') {
+        // Relative: beneath our own cgroup, in every hierarchy.
+        for (const auto& part : split(parent, '/'))
+            if (part == "..") throw Error(what + ": \"..\" would leave our own cgroup");
+        out = own;
+        out.v2_is_own = false;
+        if (out.v2_parent_dir) {
+            std::string dir = *out.v2_parent_dir + "/" + parent;
+            out.v2_parent_dir.reset();
+            out.v2_controllers.clear();
+            if (is_dir(dir)) {
+                out.v2_parent_dir = dir;
+                out.v2_controllers = words(read_file(dir + "/cgroup.controllers").value_or(""));
+            }
+        }
+        for (auto& h : out.v1) h.parent_dir += "/" + parent;
+    } else {
+        char* real = ::realpath(parent.c_str(), nullptr);
+        if (!real) throw sys_error("cgroup parent", parent);
+        std::string path = real;
+        std::free(real);
+        // The innermost cgroup mount holding it.
+        std::optional<Mount> at;
+        for (auto& m : parse_mountinfo(mountinfo)) {
+            const std::string& mp = m.mount_point;
+            bool holds = mp == "/" || path == mp || (path.compare(0, mp.size(), mp) == 0 && path[mp.size()] == '/');
+            if (holds && (!at || mp.size() > at->mount_point.size())) at = std::move(m);
+        }
+        if (!at)
+            throw Error(what + ": " + path + " is on no cgroup or cgroup2 mount (see /proc/self/mountinfo)");
+        if (at->fstype == "cgroup2") {
+            out.v2_parent_dir = path;
+            out.v2_controllers = words(read_file(path + "/cgroup.controllers").value_or(""));
+        } else {
+            // v1: the same cgroup path in each hierarchy, as systemd lays out
+            // a unit (memory/judge, pids/judge, cpu,cpuacct/judge).
+            std::string rest = at->mount_point == "/" ? path : path.substr(at->mount_point.size());
+            std::string cgroup = at->root == "/" ? (rest.empty() ? "/" : rest) : at->root + rest;
+            for (V1Hierarchy h : own.v1) {
+                auto dir = dir_through(h.mount, cgroup);
+                if (!dir)
+                    throw Error(what + ": cgroup " + cgroup + " is not visible through " + h.mount.mount_point);
+                h.parent_dir = *dir;
+                out.v1.push_back(std::move(h));
+            }
+        }
+    }
+    switch (choose(out)) {
+    case Version::v2:
+        if (!is_dir(*out.v2_parent_dir)) throw Error(what + ": " + *out.v2_parent_dir + " is not a directory");
+        break;
+    case Version::v1:
+        for (const auto& h : out.v1)
+            if (!is_dir(h.parent_dir))
+                throw Error(what + ": " + h.parent_dir + " does not exist (on cgroup v1 the parent must "
+                                                         "exist in each of the memory, pids and cpuacct hierarchies)");
+        break;
+    case Version::none:
+        throw Error(what + ": no cgroup2 directory or v1 memory/pids/cpuacct hierarchy has it");
+    }
+    return out;
 }
 
 Version choose(const Layout& layout) {
@@ -278,17 +355,17 @@ Version choose(const Layout& layout) {
             if (!contains(layout.v2_controllers, c)) return false;
         return true;
     };
-    if (layout.v2_own_dir && has_all()) return Version::v2;
+    if (layout.v2_parent_dir && has_all()) return Version::v2;
     if (!layout.v1.empty()) return Version::v1;
     // Pure v2 with some controllers missing: still the only place to measure.
-    if (layout.v2_own_dir) return Version::v2;
+    if (layout.v2_parent_dir) return Version::v2;
     return Version::none;
 }
 
 std::vector<std::string> base_dirs(const Layout& layout) {
     std::vector<std::string> out;
-    if (layout.v2_own_dir) out.push_back(*layout.v2_own_dir + "/" + base_name);
-    for (const auto& h : layout.v1) out.push_back(h.own_dir + "/" + base_name);
+    if (layout.v2_parent_dir) out.push_back(*layout.v2_parent_dir + "/" + base_name);
+    for (const auto& h : layout.v1) out.push_back(h.parent_dir + "/" + base_name);
     return out;
 }
 
@@ -298,8 +375,8 @@ GroupDir::~GroupDir() {
     if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-GroupDir make_group(const std::string& own_dir, const std::string& run_id) {
-    std::string base = own_dir + "/" + base_name;
+GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
+    std::string base = parent_dir + "/" + base_name;
     if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("cgroup: mkdir", base);
     Fd base_fd(open_dir(base));
     if (base_fd.get() < 0) throw sys_error("cgroup: open", base);
@@ -333,6 +410,10 @@ bool kill_until_empty(const std::string& dir, std::chrono::milliseconds budget) 
     return kill_in(dirs, budget);
 }
 
+bool is_root_cgroup(const std::string& dir) {
+    return ::access((dir + "/cgroup.type").c_str(), F_OK) != 0 && errno == ENOENT;
+}
+
 bool destroy_group(const std::string& dir) {
     std::vector<std::string> dirs;
     child_groups(dir, dirs);
@@ -348,7 +429,8 @@ bool destroy_group(const std::string& dir) {
 using namespace cgroup_detail;
 
 std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& run_id,
-                                       std::vector<std::string>& warnings) {
+                                       std::vector<std::string>& warnings,
+                                       const std::optional<std::string>& parent) {
     if (run_id.empty() || run_id == "." || run_id == ".." || run_id.find('/') != std::string::npos)
         throw Error("cgroup: invalid run id '" + run_id + "'");
     auto mountinfo = read_file("/proc/self/mountinfo");
@@ -359,9 +441,10 @@ std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& 
         return nullptr;
     }
     Layout layout = discover(*mountinfo, *own);
+    if (parent) layout = with_parent(layout, *mountinfo, *parent);
     switch (choose(layout)) {
     case Version::v2:
-        return create_v2(*layout.v2_own_dir, layout.v2_controllers, limits, run_id, warnings);
+        return create_v2(*layout.v2_parent_dir, layout.v2_is_own, layout.v2_controllers, limits, run_id, warnings);
     case Version::v1:
         return create_v1(layout.v1, limits, run_id, warnings);
     case Version::none:
@@ -372,12 +455,16 @@ std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& 
     return nullptr;
 }
 
-int cleanup_stale_cgroups() {
+int cleanup_stale_cgroups(const std::optional<std::string>& parent) {
     auto mountinfo = read_file("/proc/self/mountinfo");
     auto own = read_file("/proc/self/cgroup");
     if (!mountinfo || !own) return 0;
+    Layout layout = discover(*mountinfo, *own);
+    auto bases = base_dirs(layout);
+    if (parent)
+        for (auto& b : base_dirs(with_parent(layout, *mountinfo, *parent))) bases.push_back(std::move(b));
     std::set<std::string> removed;  // a v1 run has one directory per hierarchy
-    for (const auto& base : base_dirs(discover(*mountinfo, *own)))
+    for (const auto& base : bases)
         for (auto& name : sweep(base, true)) removed.insert(std::move(name));
     return static_cast<int>(removed.size());
 }

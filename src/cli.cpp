@@ -286,6 +286,11 @@ void define_options(CLI::App& app, Options& o, Invocation& inv) {
                    "host uids/gids for runs when started as root: each run gets its own uid from "
                    "FIRST..FIRST+COUNT-1 (default 60000:5000)")
         ->type_name("FIRST:COUNT")->envname("SANDBOXRUN_UID_RANGE")->group(misc_group);
+    app.add_option_function<std::string>("--cgroup-parent", [&inv](const std::string& dir) { inv.cgroup_parent = dir; },
+                                         "make each run's cgroup beneath the cgroup directory DIR (a delegated cgroup "
+                                         "that holds no process) instead of beneath sandboxrun's own; see "
+                                         "docs/cgroups.md")
+        ->type_name("DIR")->envname("SANDBOXRUN_CGROUP_PARENT")->group(misc_group);
     app.add_flag("-v,--verbose", inv.verbose, "describe each setup step on stderr")->group(misc_group);
     app.add_flag("-q,--quiet", inv.quiet, "no warnings on stderr (errors are still printed)")->group(misc_group);
 }

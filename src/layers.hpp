@@ -93,7 +93,10 @@ LandlockStatus landlock_probe();
 void apply_landlock(const MountPlan& plan, const Network& net, int abi);
 
 // ---- environment.cpp ----------------------------------------------------------
-std::vector<std::string> build_environment(const Environment& env, char** caller_env);
+// Fixed values may reference the run's memory limit: ${memory} (bytes),
+// ${memory_mib} (MiB); a variable whose reference has no limit is left out.
+std::vector<std::string> build_environment(const Environment& env, const Limits& limits,
+                                           char** caller_env);
 
 // ---- namespaces.cpp: the child (pid 1 of the run) and its birth -------------
 // Everything the child and the target need, prepared by the supervisor

@@ -1,15 +1,20 @@
 // sandboxrun: parse the command line, then do the one thing it asks.
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "sandboxrun/cgroups.hpp"
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
+#include "check.hpp"
+#include "learn.hpp"
 #include "supervisor.hpp"
 
 int main(int argc, char** argv) {
     using namespace sandboxrun;
+    // The hidden mode `sandboxrun check` runs inside its sandboxes.
+    if (argc >= 3 && std::string_view(argv[1]) == "__attempt") return run_attempt(argc - 2, argv + 2);
     try {
         Invocation inv = parse_command_line(argc, argv);
         if (inv.exit_now) return *inv.exit_now;
@@ -17,13 +22,12 @@ int main(int argc, char** argv) {
             case Command::run: return run_sandbox(inv);
             case Command::explain: std::fputs(explain_policy(inv.policy).c_str(), stdout); return 0;
             case Command::cleanup: {
-                int removed = cleanup_stale_cgroups();
+                int removed = cleanup_stale_cgroups(inv.cgroup_parent);
                 std::printf("removed %d stale cgroup(s)\n", removed);
                 return 0;
             }
-            case Command::check:
-            case Command::learn:
-                throw Error("this subcommand is not implemented yet");
+            case Command::check: return run_check(inv, argc, argv);
+            case Command::learn: return run_learn(inv);
         }
     } catch (const Error& e) {
         std::fprintf(stderr, "sandboxrun: %s\n", e.what());

@@ -22,8 +22,10 @@ namespace {
 constexpr std::uint64_t default_shm_size = 64ull << 20;
 constexpr const char* dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
 // procfs entries a sandboxed program has no business writing to.
-constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "kcore", "keys",
-                                          "timer_list", "latency_stats"};
+constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "keys"};
+// procfs files that show the whole host (kernel memory, every task's timers and
+// scheduling): hidden under /dev/null, which nodev makes unopenable.
+constexpr const char* proc_masked[] = {"kcore", "timer_list", "timer_stats", "sched_debug", "latency_stats"};
 
 std::size_t depth(const std::string& path) {
     return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
@@ -99,6 +101,16 @@ void mount_proc(const std::string& path) {
         mount("proc", path.c_str(), "proc", flags, nullptr) != 0)
         throw sys_error("mounts: mount proc", "/proc");
     for (const char* entry : proc_read_only) self_bind_read_only(path + "/" + entry);
+    for (const char* entry : proc_masked) {
+        std::string file = path + "/" + entry;
+        struct stat st {};
+        if (lstat(file.c_str(), &st) != 0) continue;   // this kernel has no such file
+        int fd = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);   // the host's, before pivot_root
+        if (fd < 0) throw sys_error("mounts: open_tree", "/dev/null");
+        set_attrs(fd, "/proc/" + std::string(entry), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        move_into(fd, file, "/proc/" + std::string(entry));
+        close(fd);
+    }
 }
 
 void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& node_fds) {
@@ -212,9 +224,11 @@ void apply_mounts(const MountPlan& plan) {
     std::vector<int> node_fds;
     for (const char* node : dev_nodes) {
         std::string src = std::string("/dev/") + node;
-        int fd = open_bind_tree(src, true, -1);
+        // Not open_bind_tree: its nodev would make every open of the node fail (EACCES).
+        int fd = open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (fd < 0) throw sys_error("mounts: bind", src);
         node_fds.push_back(fd);
+        set_attrs(fd, src, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     }
 
     // Build the new root in a tmpfs mounted over /tmp of our private copy of

@@ -82,6 +82,11 @@ Fd open_stdio(const std::optional<std::string>& path, int flags, const char* opt
     return Fd(fd);
 }
 
+// A cgroup counter minus its value when the target started.
+std::uint64_t since_setup(std::optional<std::uint64_t> total, std::optional<std::uint64_t> setup) {
+    return total.value_or(0) - std::min(total.value_or(0), setup.value_or(0));
+}
+
 std::uint64_t tv_us(const timeval& tv) {
     return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
 }
@@ -116,6 +121,9 @@ private:
     Fd pidfd_, seccomp_sock_, listener_, signal_fd_;
     bool killed_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
+    // CPU the run spent before the target's execve (our own setup inside the
+    // sandbox): not the program's, so neither charged nor reported.
+    CgroupUsage setup_cpu_;
 };
 
 int Run::execute() {
@@ -150,7 +158,7 @@ int Run::execute() {
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
 
     // 2. A fresh cgroup beneath our own, or rlimits in its place.
-    cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings);
+    cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings, inv_.cgroup_parent);
     report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
     report_.memory_limit_by = !limits.memory ? "none" : cgroup_ ? "cgroup" : "rlimit-as";
     if (cgroup_) {
@@ -184,7 +192,7 @@ int Run::execute() {
     ctx.plan = &plan;
     ctx.filter = &filter;
     ctx.id = id;
-    ctx.envp = build_environment(policy_.env, environ);
+    ctx.envp = build_environment(policy_.env, policy_.limits, environ);
     ctx.have_cgroup = cgroup_ != nullptr;
     ctx.landlock_abi = landlock.abi;
     ctx.go_read = go.read.get();
@@ -269,7 +277,7 @@ void Run::watch() {
             timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
         }
         if (limits.cpu_time && cgroup_) {
-            std::uint64_t used = cgroup_->cpu_usec().value_or(0);
+            std::uint64_t used = since_setup(cgroup_->cpu_usec(), setup_cpu_.cpu_usec);
             std::uint64_t limit = static_cast<std::uint64_t>(limits.cpu_time->count()) * 1000u;
             if (used >= limit) {
                 report_.evidence.cpu_limit_hit = true;
@@ -297,6 +305,11 @@ void Run::watch() {
             } catch (const Error&) {
             }
             seccomp_sock_.reset();
+            if (listener_.get() >= 0) {
+                // The target is about to execve: the program's time starts here.
+                start_us_ = now_us();
+                if (cgroup_) setup_cpu_ = cgroup_->usage();
+            }
         }
         if (fds[2].revents & POLLIN) {
             if (auto v = read_seccomp_violation(listener_.get())) {
@@ -332,9 +345,10 @@ void Run::collect(int init_status, const rusage& ru) {
         // The cgroup counts every task, also those killed before anyone reaped them.
         CgroupUsage u = cgroup_->usage();
         if (u.user_usec && u.system_usec) {
-            report_.cpu_user_us = *u.user_usec;
-            report_.cpu_system_us = *u.system_usec;
+            report_.cpu_user_us = since_setup(u.user_usec, setup_cpu_.user_usec);
+            report_.cpu_system_us = since_setup(u.system_usec, setup_cpu_.system_usec);
         }
+        if (u.cpu_usec) u.cpu_usec = since_setup(u.cpu_usec, setup_cpu_.cpu_usec);
         report_.peak_memory_kib = u.memory_peak ? std::optional(*u.memory_peak / 1024) : std::nullopt;
         ev.oom_killed = u.oom_killed;
         if (policy_.limits.memory && u.memory_peak && *u.memory_peak >= *policy_.limits.memory) ev.memory_at_limit = true;
@@ -370,8 +384,7 @@ void write_text(const std::string& path, const std::string& text, const char* wh
 
 }  // namespace
 
-int run_sandbox(const Invocation& inv) {
-    Report report;
+int run_sandbox(const Invocation& inv, Report& report) {
     report.profile = inv.policy.name;
     report.command = inv.argv;
     report.limits = inv.policy.limits;
@@ -386,10 +399,16 @@ int run_sandbox(const Invocation& inv) {
         report.evidence = Evidence{};
         report.evidence.sandbox_failed = true;
         report.verdict = Verdict::sandbox_error;
-        report.message = e.what();
-        std::fprintf(stderr, "sandboxrun: %s\n", e.what());
+        report.message = e.what();   // only a setup failure sets it here
         status = e.exit_code();
     }
+    return status;
+}
+
+int run_sandbox(const Invocation& inv) {
+    Report report;
+    int status = run_sandbox(inv, report);
+    if (!report.message.empty()) std::fprintf(stderr, "sandboxrun: %s\n", report.message.c_str());
     if (!inv.quiet)
         for (const auto& w : report.warnings) std::fprintf(stderr, "sandboxrun: warning: %s\n", w.c_str());
     if (!inv.quiet)

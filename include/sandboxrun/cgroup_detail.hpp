@@ -3,6 +3,8 @@
 // directories of a live Cgroup). Not a contract for other layers.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -14,8 +16,13 @@
 
 namespace sandboxrun::cgroup_detail {
 
-// The shared parent of every run group, beneath the cgroup sandboxrun runs in.
+// The shared parent of every run group, beneath the cgroup sandboxrun runs in
+// (or the --cgroup-parent).
 inline constexpr const char* base_name = "sandboxrun";
+// On v2, the leaf sandboxrun moves itself into when it is alone in its own
+// cgroup, so that cgroup may hand controllers down. A process sitting in a
+// cgroup of this name counts the cgroup above as its own.
+inline constexpr const char* leaf_name = "sandboxrun-supervisor";
 // How long kill_all/destruction/stale cleanup wait for a group to empty.
 inline constexpr std::chrono::milliseconds empty_budget{2000};
 
@@ -46,14 +53,18 @@ std::vector<ProcCgroup> parse_proc_cgroup(const std::string& text);
 // The directory of cgroup `path` seen through mount `m`, if `m` shows it.
 std::optional<std::string> dir_through(const Mount& m, const std::string& path);
 
+// In each hierarchy, parent_dir is where sandboxrun/ is made: our own cgroup,
+// or the --cgroup-parent.
 struct V1Hierarchy {
     std::vector<std::string> controllers;  // of memory/pids/cpuacct, those it carries
-    std::string own_dir;                   // this process's cgroup in it
+    Mount mount;                           // the mount it is reached through
+    std::string parent_dir;
 };
 
 struct Layout {
-    std::optional<std::string> v2_own_dir;
-    std::vector<std::string> v2_controllers;   // cgroup.controllers of v2_own_dir
+    std::optional<std::string> v2_parent_dir;
+    std::vector<std::string> v2_controllers;   // cgroup.controllers of v2_parent_dir
+    bool v2_is_own = false;                    // v2_parent_dir is the cgroup we are in
     std::vector<V1Hierarchy> v1;               // deduplicated by mount
 };
 
@@ -61,6 +72,10 @@ enum class Version { none, v1, v2 };
 
 // Reads cgroup.controllers under the v2 mount (so fake trees work in tests).
 Layout discover(const std::string& mountinfo, const std::string& proc_cgroup);
+// `own` (from discover) with every parent_dir replaced by the --cgroup-parent
+// (docs/cgroups.md says how it is resolved). Throws Error when it names no
+// cgroup directory.
+Layout with_parent(const Layout& own, const std::string& mountinfo, const std::string& parent);
 Version choose(const Layout& layout);
 
 // ---- one run group directory and the cleanup protocol (docs/cgroups.md) -----
@@ -77,9 +92,9 @@ private:
     int lock_fd_;                // flock(LOCK_EX) held while the run lives
 };
 
-// mkdir <own_dir>/sandboxrun/<run_id> and lock it; first sweeps stale siblings
-// when nobody else is creating. Throws Error on failure.
-GroupDir make_group(const std::string& own_dir, const std::string& run_id);
+// mkdir <parent_dir>/sandboxrun/<run_id> and lock it; first sweeps stale
+// siblings when nobody else is creating. Throws Error on failure.
+GroupDir make_group(const std::string& parent_dir, const std::string& run_id);
 
 // Removes the unlocked groups beneath `base_dir`; returns their names.
 // wait: block for the base lock instead of giving up when it is busy.
@@ -99,11 +114,20 @@ public:
 
 std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, const Limits& limits,
                                   const std::string& run_id, std::vector<std::string>& warnings);
-std::unique_ptr<Cgroup> create_v2(const std::string& own_dir, const std::vector<std::string>& available,
-                                  const Limits& limits, const std::string& run_id,
-                                  std::vector<std::string>& warnings);
+// is_own: parent_dir is the cgroup we are in, which we may leave for the leaf.
+std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
+                                  const std::vector<std::string>& available, const Limits& limits,
+                                  const std::string& run_id, std::vector<std::string>& warnings);
 
-// The base directories (<own>/sandboxrun) of every hierarchy in `layout`.
+// Before controllers are enabled in `own_dir` (a non-root v2 cgroup we are
+// in): moves process `self` into <own_dir>/sandboxrun-supervisor when no
+// other process is in own_dir. Returns "" or the warning that says why not.
+std::string leave_own_cgroup(const std::string& own_dir, pid_t self);
+// The real root cgroup, the only one cgroup v2 lets hold processes while it
+// hands controllers down (it alone has no cgroup.type).
+bool is_root_cgroup(const std::string& dir);
+
+// The base directories (<parent>/sandboxrun) of every hierarchy in `layout`.
 std::vector<std::string> base_dirs(const Layout& layout);
 
 }  // namespace sandboxrun::cgroup_detail

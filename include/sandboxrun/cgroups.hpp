@@ -1,5 +1,6 @@
 // cgroup v2 and v1 behind one interface: one fresh group per run, beneath
-// the cgroup sandboxrun itself runs in, removed when the Cgroup is destroyed.
+// the cgroup sandboxrun itself runs in (or --cgroup-parent), removed when the
+// Cgroup is destroyed.
 #pragma once
 
 #include <sys/types.h>
@@ -31,9 +32,12 @@ public:
 
     // Creates the group and sets memory/pids limits. Returns nullptr when no
     // cgroup can be made here (no permission, no delegation, no controller),
-    // after appending a warning that says what and why.
+    // after appending a warning that says what and why. `parent`
+    // (--cgroup-parent): make the group beneath it instead of beneath our own
+    // cgroup; throws Error when it names no cgroup directory.
     static std::unique_ptr<Cgroup> create(const Limits& limits, const std::string& run_id,
-                                          std::vector<std::string>& warnings);
+                                          std::vector<std::string>& warnings,
+                                          const std::optional<std::string>& parent = std::nullopt);
 
     virtual void add_process(pid_t pid) = 0;
     virtual std::optional<std::uint64_t> cpu_usec() = 0;   // live, for the CPU limit
@@ -46,7 +50,8 @@ protected:
     Cgroup() = default;
 };
 
-// Removes groups left by supervisors that died (SIGKILL). Returns how many.
-int cleanup_stale_cgroups();
+// Removes groups left by supervisors that died (SIGKILL), beneath our own
+// cgroups and beneath `parent` (--cgroup-parent). Returns how many.
+int cleanup_stale_cgroups(const std::optional<std::string>& parent = std::nullopt);
 
 }  // namespace sandboxrun

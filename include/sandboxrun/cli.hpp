@@ -24,6 +24,7 @@ struct Invocation {
     std::optional<std::string> stdin_path, stdout_path, stderr_path;
     std::optional<std::string> report_path, meta_path;
     UidRange uid_range{60000, 5000};
+    std::optional<std::string> cgroup_parent;  // --cgroup-parent / SANDBOXRUN_CGROUP_PARENT
     bool verbose = false;
     bool quiet = false;                      // no warnings on stderr
     std::optional<int> exit_now;             // --help / --version were handled: exit with this

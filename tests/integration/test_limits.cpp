@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,28 +32,40 @@ double number(const Result& r, const std::string& key) {
 
 bool cgroups_expected() { return !unprivileged(); }
 
-// The directory where sandboxrun makes its run groups: <own cgroup>/sandboxrun.
+// The directories where sandboxrun makes its run groups: <parent>/sandboxrun,
+// the parent being SANDBOXRUN_CGROUP_PARENT or our own cgroup (the one above
+// it when we sit in sandboxrun's own supervisor leaf).
 std::vector<fs::path> run_group_parents() {
     std::vector<fs::path> out;
+    if (const char* parent = std::getenv("SANDBOXRUN_CGROUP_PARENT")) out.push_back(fs::path(parent) / "sandboxrun");
     std::istringstream in(read_file("/proc/self/cgroup"));
     for (std::string line; std::getline(in, line);) {
         auto a = line.find(':'), b = line.find(':', a + 1);
-        std::string ctrl = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (ctrl.empty()) out.push_back(fs::path("/sys/fs/cgroup") / path.substr(1) / "sandboxrun");
+        std::string ctrl = line.substr(a + 1, b - a - 1);
+        fs::path path = line.substr(b + 2);
+        if (path.filename() == "sandboxrun-supervisor") path = path.parent_path();
+        if (ctrl.empty()) out.push_back(fs::path("/sys/fs/cgroup") / path / "sandboxrun");
         for (const char* c : {"memory", "pids", "cpuacct"})
             if (ctrl == c || ctrl.find(std::string(c) + ",") != std::string::npos ||
                 ctrl.find("," + std::string(c)) != std::string::npos)
-                out.push_back(fs::path("/sys/fs/cgroup") / ctrl / path.substr(1) / "sandboxrun");
+                out.push_back(fs::path("/sys/fs/cgroup") / ctrl / path / "sandboxrun");
     }
     return out;
 }
 
+// Run groups left behind: those no live supervisor holds its lock on. (Other
+// runs on the machine may be live at the same time; theirs are locked.)
 std::size_t leftover_groups() {
     std::size_t n = 0;
     for (const fs::path& parent : run_group_parents()) {
         std::error_code ec;
-        for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); ++it)
-            if (it->is_directory()) ++n;
+        for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); ++it) {
+            if (!it->is_directory()) continue;
+            int fd = open(it->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) continue;   // removed meanwhile
+            if (flock(fd, LOCK_EX | LOCK_NB) == 0) ++n;
+            close(fd);
+        }
     }
     return n;
 }

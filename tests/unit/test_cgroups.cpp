@@ -205,7 +205,8 @@ TEST_CASE("cgroup: v2 is chosen only when it carries memory, pids and cpu", "[cg
 
     write_text(t.path / "unified/user.slice/cgroup.controllers", "cpuset cpu io memory pids\n");
     auto layout = cd::discover(mountinfo, own);
-    CHECK(layout.v2_own_dir == std::optional<std::string>((t.path / "unified/user.slice").string()));
+    CHECK(layout.v2_parent_dir == std::optional<std::string>((t.path / "unified/user.slice").string()));
+    CHECK(layout.v2_is_own);
     CHECK(cd::choose(layout) == cd::Version::v2);
 
     // Hybrid like this machine: the cgroup2 mount has no controllers.
@@ -214,8 +215,8 @@ TEST_CASE("cgroup: v2 is chosen only when it carries memory, pids and cpu", "[cg
     CHECK(cd::choose(layout) == cd::Version::v1);
     REQUIRE(layout.v1.size() == 2);
     CHECK(layout.v1[0].controllers == std::vector<std::string>{"memory"});
-    CHECK(layout.v1[0].own_dir == (t.path / "memory/process_api/ab").string());
-    CHECK(layout.v1[1].own_dir == (t.path / "pids").string());
+    CHECK(layout.v1[0].parent_dir == (t.path / "memory/process_api/ab").string());
+    CHECK(layout.v1[1].parent_dir == (t.path / "pids").string());
 
     // Pure v2 with cpu not delegated: still v2, the only hierarchy there is.
     write_text(t.path / "unified/user.slice/cgroup.controllers", "memory pids\n");
@@ -233,16 +234,17 @@ TEST_CASE("cgroup: v2 setup enables controllers and records limits it cannot set
     std::vector<std::string> warnings;
 
     // No cgroup.subtree_control in own: the warning names the directory and errno.
-    CHECK(cd::create_v2(own, {"memory", "pids", "cpu"}, limits, "0123456789abcdef", warnings) == nullptr);
+    CHECK(cd::create_v2(own, false, {"memory", "pids", "cpu"}, limits, "0123456789abcdef", warnings) == nullptr);
     REQUIRE(warnings.size() == 1);
-    CHECK(warnings[0] == "cgroup v2: cannot enable controllers in " + own +
-                             ": No such file or directory; run sandboxrun from a delegated cgroup "
-                             "(systemd Delegate=yes) to get memory/pids/cpu limits");
+    CHECK(warnings[0].rfind("cgroup v2: cannot enable controllers in " + own +
+                                "/cgroup.subtree_control: No such file or directory; for memory/pids/cpu limits "
+                                "pass --cgroup-parent DIR",
+                            0) == 0);
 
     write_text(t.path / "own/cgroup.subtree_control", "");
     write_text(t.path / "own/sandboxrun/cgroup.subtree_control", "memory\n");
     warnings.clear();
-    auto cg = cd::create_v2(own, {"memory", "pids", "cpu"}, limits, "0123456789abcdef", warnings);
+    auto cg = cd::create_v2(own, false, {"memory", "pids", "cpu"}, limits, "0123456789abcdef", warnings);
     REQUIRE(cg);
     CHECK(warnings.empty());
     CHECK(read_text(t.path / "own/cgroup.subtree_control") == "+memory +pids +cpu");
@@ -272,6 +274,141 @@ TEST_CASE("cgroup: a sweep removes unlocked groups and keeps locked ones", "[cgr
     ::close(held);  // the owner dies
     CHECK(cd::sweep((t.path / "sandboxrun").string(), false) == std::vector<std::string>{"live"});
     CHECK_FALSE(exists((t.path / "sandboxrun/live").string()));
+}
+
+// ---- --cgroup-parent and the v2 leaf (fake trees, no root needed) -------------
+
+TEST_CASE("cgroup: a process in the leaf makes runs in the cgroup above it", "[cgroups]") {
+    TempDir t;
+    fs::create_directories(t.path / "unified/judge/sandboxrun-supervisor");
+    std::string mountinfo = "41 31 0:38 / " + (t.path / "unified").string() + " rw - cgroup2 cgroup2 rw\n";
+    auto layout = cd::discover(mountinfo, "0::/judge/sandboxrun-supervisor\n");
+    CHECK(layout.v2_parent_dir == std::optional<std::string>((t.path / "unified/judge").string()));
+    CHECK_FALSE(layout.v2_is_own);  // we are not in it: nothing to leave
+    layout = cd::discover(mountinfo, "0::/judge\n");
+    CHECK(layout.v2_parent_dir == std::optional<std::string>((t.path / "unified/judge").string()));
+    CHECK(layout.v2_is_own);
+    layout = cd::discover(mountinfo, "0::/sandboxrun-supervisor\n");
+    CHECK(layout.v2_parent_dir == std::optional<std::string>((t.path / "unified").string()));
+}
+
+TEST_CASE("cgroup: --cgroup-parent is resolved on v2, v1 and relative to our own cgroups", "[cgroups]") {
+    TempDir t;
+    for (const char* d : {"unified/user.slice", "unified/judge", "memory/process_api/ab/box", "memory/judge",
+                          "pids/box", "other/judge"})
+        fs::create_directories(t.path / d);
+    fs::create_directory_symlink(t.path / "memory", t.path / "memlink");
+    write_text(t.path / "unified/judge/cgroup.controllers", "cpu memory pids\n");
+    std::string mountinfo = "41 31 0:38 / " + (t.path / "unified").string() + " rw - cgroup2 cgroup2 rw\n" +
+                            "35 31 0:32 / " + (t.path / "memory").string() + " rw - cgroup cgroup rw,memory\n" +
+                            "39 31 0:36 / " + (t.path / "pids").string() + " rw - cgroup cgroup rw,pids\n";
+    auto own = cd::discover(mountinfo, "8:pids:/\n4:memory:/process_api/ab\n0::/user.slice\n");
+    REQUIRE(cd::choose(own) == cd::Version::v1);  // a hybrid host
+
+    // A cgroup2 directory: v2 there, even on a hybrid host; never "ours" to leave.
+    auto p = cd::with_parent(own, mountinfo, (t.path / "unified/judge").string());
+    CHECK(cd::choose(p) == cd::Version::v2);
+    CHECK(p.v2_parent_dir == std::optional<std::string>((t.path / "unified/judge").string()));
+    CHECK_FALSE(p.v2_is_own);
+    CHECK(p.v1.empty());
+    CHECK(cd::base_dirs(p) == std::vector<std::string>{(t.path / "unified/judge/sandboxrun").string()});
+
+    // A v1 directory (through a symlink): the same cgroup path in every hierarchy.
+    CHECK_THROWS_WITH(cd::with_parent(own, mountinfo, (t.path / "memlink/judge").string()),
+                      Catch::Contains((t.path / "pids/judge").string() + " does not exist"));
+    fs::create_directories(t.path / "pids/judge");
+    p = cd::with_parent(own, mountinfo, (t.path / "memlink/judge").string());
+    CHECK(cd::choose(p) == cd::Version::v1);
+    CHECK_FALSE(p.v2_parent_dir);
+    CHECK(cd::base_dirs(p) == std::vector<std::string>{(t.path / "memory/judge/sandboxrun").string(),
+                                                       (t.path / "pids/judge/sandboxrun").string()});
+
+    // Relative: beneath our own cgroup in each hierarchy.
+    p = cd::with_parent(own, mountinfo, "box");
+    CHECK(cd::base_dirs(p) == std::vector<std::string>{(t.path / "memory/process_api/ab/box/sandboxrun").string(),
+                                                       (t.path / "pids/box/sandboxrun").string()});
+    CHECK_THROWS_WITH(cd::with_parent(own, mountinfo, "nothere"), Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(cd::with_parent(own, mountinfo, "box/../.."), Catch::Contains("would leave our own cgroup"));
+
+    // Not a cgroup directory at all.
+    CHECK_THROWS_WITH(cd::with_parent(own, mountinfo, (t.path / "other/judge").string()),
+                      Catch::Contains("is on no cgroup or cgroup2 mount"));
+    CHECK_THROWS_WITH(cd::with_parent(own, mountinfo, (t.path / "unified/nothere").string()),
+                      Catch::Contains("No such file or directory"));
+    CHECK_THROWS(cd::with_parent(own, mountinfo, ""));
+}
+
+TEST_CASE("cgroup: v2 leaves its own cgroup for the leaf only when it is alone there", "[cgroups]") {
+    TempDir t;
+    std::string own = (t.path / "own").string(), leaf = own + "/sandboxrun-supervisor";
+    fs::create_directories(t.path / "own");
+    pid_t self = ::getpid();
+
+    write_text(t.path / "own/cgroup.procs", "4242\n" + std::to_string(self) + "\n4343\n");
+    std::string why = cd::leave_own_cgroup(own, self);
+    CHECK_THAT(why, Catch::StartsWith("cgroup v2: cannot use " + own + " for run groups: its cgroup.procs lists 2 "
+                                      "process(es) besides sandboxrun (pid " + std::to_string(self) + "): 4242 4343"));
+    CHECK_THAT(why, Catch::Contains("--cgroup-parent") && Catch::Contains("Delegate=yes"));
+    CHECK_FALSE(exists(leaf));
+
+    write_text(t.path / "own/cgroup.procs", std::to_string(self) + "\n");
+    CHECK_THAT(cd::leave_own_cgroup(own, self),  // a plain directory has no cgroup.procs to write
+               Catch::Contains("cannot move sandboxrun (pid " + std::to_string(self) + ") by writing " + leaf +
+                               "/cgroup.procs: No such file or directory"));
+    write_text(leaf + "/cgroup.procs", "");  // the file the kernel makes with the cgroup
+    CHECK(cd::leave_own_cgroup(own, self) == "");
+    CHECK(read_text(leaf + "/cgroup.procs") == std::to_string(self));
+
+    // Already moved (a second create in the same process): nothing to do.
+    fs::remove_all(leaf);
+    write_text(t.path / "own/cgroup.procs", "");
+    CHECK(cd::leave_own_cgroup(own, self) == "");
+    CHECK_FALSE(exists(leaf));
+}
+
+TEST_CASE("cgroup: v2 setup moves into the leaf before enabling controllers, not in the root", "[cgroups]") {
+    TempDir t;
+    std::string own = (t.path / "own").string();
+    fs::create_directories(t.path / "own/sandboxrun");
+    write_text(t.path / "own/cgroup.subtree_control", "");
+    write_text(t.path / "own/sandboxrun/cgroup.subtree_control", "");
+    std::string self = std::to_string(::getpid());
+    write_text(t.path / "own/cgroup.procs", self + "\n");
+    std::vector<std::string> warnings;
+
+    // The real root (no cgroup.type) may keep processes: no leaf.
+    auto cg = cd::create_v2(own, true, {"memory", "pids", "cpu"}, {}, "0123456789abcdef", warnings);
+    REQUIRE(cg);
+    CHECK_FALSE(exists(own + "/sandboxrun-supervisor"));
+    cg.reset();
+
+    write_text(t.path / "own/cgroup.type", "domain\n");
+    write_text(t.path / "own/cgroup.subtree_control", "");
+    fs::create_directory(own + "/sandboxrun-supervisor");
+    write_text(own + "/sandboxrun-supervisor/cgroup.procs", "");  // as the kernel makes it
+    // Not ours (an explicit parent): never moved out of, whatever it holds.
+    cg = cd::create_v2(own, false, {"memory", "pids", "cpu"}, {}, "0123456789abcdef", warnings);
+    REQUIRE(cg);
+    CHECK(read_text(own + "/sandboxrun-supervisor/cgroup.procs") == "");
+    cg.reset();
+
+    write_text(t.path / "own/cgroup.subtree_control", "");
+    cg = cd::create_v2(own, true, {"memory", "pids", "cpu"}, {}, "0123456789abcdef", warnings);
+    REQUIRE(cg);
+    CHECK(warnings.empty());
+    CHECK(read_text(own + "/sandboxrun-supervisor/cgroup.procs") == self);
+    CHECK(read_text(own + "/cgroup.subtree_control") == "+memory +pids +cpu");
+    cg.reset();
+
+    // Someone else is in it: no cgroup, and the warning says what to do.
+    write_text(own + "/sandboxrun-supervisor/cgroup.procs", "");
+    write_text(t.path / "own/cgroup.subtree_control", "");
+    write_text(t.path / "own/cgroup.procs", self + "\n1\n");
+    CHECK(cd::create_v2(own, true, {"memory", "pids", "cpu"}, {}, "0123456789abcdef", warnings) == nullptr);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Catch::Contains("its cgroup.procs lists 1 process(es) besides sandboxrun"));
+    CHECK(read_text(own + "/sandboxrun-supervisor/cgroup.procs") == "");
+    CHECK_FALSE(exists(own + "/sandboxrun/0123456789abcdef"));
 }
 
 // ---- real groups ------------------------------------------------------------------
@@ -505,7 +642,7 @@ TEST_CASE("cgroup: the v2 code on this machine's cgroup2 mount without controlle
     auto layout = cd::discover(cd::read_file("/proc/self/mountinfo").value_or(""),
                                cd::read_file("/proc/self/cgroup").value_or(""));
     auto& c = layout.v2_controllers;
-    if (!layout.v2_own_dir || std::any_of(c.begin(), c.end(), [](const std::string& s) {
+    if (!layout.v2_parent_dir || std::any_of(c.begin(), c.end(), [](const std::string& s) {
             return s == "memory" || s == "pids" || s == "cpu";
         })) {
         WARN("skipped: needs a cgroup2 mount without memory/pids/cpu (a hybrid system)");
@@ -515,10 +652,10 @@ TEST_CASE("cgroup: the v2 code on this machine's cgroup2 mount without controlle
     Limits limits;
     limits.memory = 64 * MiB;
     std::vector<std::string> warnings;
-    auto cg = cd::create_v2(*layout.v2_own_dir, layout.v2_controllers, limits, new_run_id(), warnings);
+    auto cg = cd::create_v2(*layout.v2_parent_dir, false, layout.v2_controllers, limits, new_run_id(), warnings);
     REQUIRE(cg);
     CHECK(cg->unapplied() ==
-          std::vector<std::string>{"memory: the memory controller is not available in " + *layout.v2_own_dir});
+          std::vector<std::string>{"memory: the memory controller is not available in " + *layout.v2_parent_dir});
     Child burner([] { return burn_cpu(std::chrono::milliseconds(100)); });
     cg->add_process(burner.pid());
     burner.go();
@@ -539,4 +676,247 @@ TEST_CASE("cgroup: the v2 code on this machine's cgroup2 mount without controlle
     std::string dir = dirs_of(*cg).at(0);
     cg.reset();
     CHECK_FALSE(exists(dir));
+}
+
+// ---- --cgroup-parent on this machine's hierarchies (root) -------------------------
+
+namespace {
+
+// A parent made for the test beneath our own cgroup in each v1 hierarchy, so
+// that "--cgroup-parent NAME" (relative) names it; removed at the end.
+class TestParent {
+public:
+    TestParent() : name_("sbxtest-parent-" + new_run_id()) {
+        if (::geteuid() != 0) {
+            WARN("skipped: cgroup tests need root");
+            return;
+        }
+        auto layout = cd::discover(cd::read_file("/proc/self/mountinfo").value_or(""),
+                                   cd::read_file("/proc/self/cgroup").value_or(""));
+        if (cd::choose(layout) != cd::Version::v1) {
+            WARN("skipped: needs cgroup v1 (the v2 parent is covered by the VM and the fake trees)");
+            return;
+        }
+        layout_ = layout;
+        for (const auto& h : layout.v1) {
+            dirs_.push_back(h.parent_dir + "/" + name_);
+            REQUIRE(::mkdir(dirs_.back().c_str(), 0755) == 0);
+        }
+    }
+    ~TestParent() {
+        for (const auto& d : dirs_) {
+            for (const auto& run : cd::sweep(d + "/sandboxrun", true)) WARN("left behind: " << d << "/" << run);
+            ::rmdir((d + "/sandboxrun").c_str());
+            ::rmdir(d.c_str());
+        }
+    }
+    TestParent(const TestParent&) = delete;
+    TestParent& operator=(const TestParent&) = delete;
+
+    bool usable() const { return !dirs_.empty(); }
+    const std::string& name() const { return name_; }
+    const std::vector<std::string>& dirs() const { return dirs_; }
+    const cd::Layout& layout() const { return layout_; }
+
+private:
+    std::string name_;
+    std::vector<std::string> dirs_;
+    cd::Layout layout_;
+};
+
+// Child groups of `dir`.
+std::vector<std::string> groups_in(const std::string& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); ++it)
+        if (it->is_directory()) out.push_back(it->path().filename());
+    return out;
+}
+
+// Forks a "supervisor" that makes a group beneath `parent` and dies without
+// removing it; returns the group's directories.
+std::vector<std::string> leave_stale_group(const std::string& parent) {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    // The id is drawn here: a forked child would repeat our next new_run_id().
+    Child supervisor([w = p[1], parent, id = new_run_id()] {
+        std::vector<std::string> warnings;
+        auto cg = Cgroup::create({}, id, warnings, parent);
+        if (!cg) std::_Exit(1);
+        std::string msg;
+        for (const auto& d : dynamic_cast<const cd::GroupBase&>(*cg).directories()) msg += d + "\n";
+        if (::write(w, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) std::_Exit(1);
+        std::_Exit(0);  // no destructor runs: the group is left behind, unlocked
+        return 0;
+    });
+    ::close(p[1]);
+    supervisor.go();
+    int status = supervisor.wait();
+    std::string msg;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+    ::close(p[0]);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return cd::words(msg);
+}
+
+}  // namespace
+
+TEST_CASE("cgroup: v1 groups go beneath a relative --cgroup-parent and are removed", "[cgroups][root]") {
+    TestParent parent;
+    if (!parent.usable()) return;
+    Limits limits;
+    limits.memory = 64 * MiB;
+    limits.processes = 7;
+    std::vector<std::string> warnings;
+    std::string id = new_run_id();
+    auto cg = Cgroup::create(limits, id, warnings, parent.name());
+    REQUIRE(cg);
+    CHECK(warnings.empty());
+    CHECK(cg->unapplied().empty());
+    auto dirs = dirs_of(*cg);
+    REQUIRE(dirs.size() == parent.dirs().size());
+    for (std::size_t i = 0; i < dirs.size(); ++i) CHECK(dirs[i] == parent.dirs()[i] + "/sandboxrun/" + id);
+    bool memory_seen = false;
+    for (const auto& d : dirs)
+        if (auto v = cd::read_number(d + "/memory.limit_in_bytes")) {
+            CHECK(*v == 64 * MiB);
+            memory_seen = true;
+        }
+    CHECK(memory_seen);
+
+    Child child([] { return touch_memory(200 * MiB); });  // the limit holds there
+    cg->add_process(child.pid());
+    child.go();
+    int status = child.wait();
+    CHECK(WIFSIGNALED(status));
+    CHECK(cg->usage().oom_killed);
+
+    cg.reset();
+    for (const auto& d : parent.dirs()) {
+        CHECK(groups_in(d + "/sandboxrun").empty());
+        CHECK(exists(d + "/sandboxrun"));  // the shared parent stays
+    }
+}
+
+TEST_CASE("cgroup: an absolute v1 --cgroup-parent needs the same cgroup path in every hierarchy", "[cgroups][root]") {
+    TestParent parent;
+    if (!parent.usable()) return;
+    // Its cgroup path, as seen in the first hierarchy; the others have it too
+    // only when our own v1 cgroups have the same path everywhere.
+    const auto& first = parent.layout().v1.front().mount;
+    std::string path = parent.dirs().front();
+    std::string cgroup = (first.root == "/" ? "" : first.root) + path.substr(first.mount_point.size());
+    std::string missing;  // the first hierarchy without it
+    for (const auto& h : parent.layout().v1) {
+        auto dir = cd::dir_through(h.mount, cgroup);
+        if (missing.empty() && (!dir || !exists(*dir))) missing = dir.value_or(h.mount.mount_point);
+    }
+    bool everywhere = missing.empty();
+    std::vector<std::string> warnings;
+    std::string id = new_run_id();
+    if (everywhere) {
+        auto cg = Cgroup::create({}, id, warnings, path);
+        REQUIRE(cg);
+        auto dirs = dirs_of(*cg);
+        for (std::size_t i = 0; i < dirs.size(); ++i) CHECK(dirs[i] == parent.dirs()[i] + "/sandboxrun/" + id);
+    } else {
+        INFO("own v1 cgroups differ between hierarchies; " << missing << " is missing");
+        CHECK_THROWS_WITH(Cgroup::create({}, id, warnings, path), Catch::Contains(missing + " does not exist"));
+    }
+    CHECK_THROWS_WITH(Cgroup::create({}, id, warnings, std::string("/proc")),
+                      Catch::Contains("is on no cgroup or cgroup2 mount"));
+}
+
+TEST_CASE("cgroup: stale groups beneath the --cgroup-parent are swept there", "[cgroups][root]") {
+    TestParent parent;
+    if (!parent.usable()) return;
+    auto stale = leave_stale_group(parent.name());
+    REQUIRE(stale.size() == parent.dirs().size());
+    for (const auto& d : stale) CHECK(exists(d));
+    cleanup_stale_cgroups();  // our own cgroups only: not there
+    for (const auto& d : stale) CHECK(exists(d));
+
+    // The next create beneath the parent sweeps it.
+    std::vector<std::string> warnings;
+    auto cg = Cgroup::create({}, new_run_id(), warnings, parent.name());
+    REQUIRE(cg);
+    for (const auto& d : stale) CHECK_FALSE(exists(d));
+
+    // And so does cleanup given the parent, while the live group stays.
+    stale = leave_stale_group(parent.name());
+    for (const auto& d : stale) CHECK(exists(d));
+    CHECK(cleanup_stale_cgroups(parent.name()) == 1);
+    for (const auto& d : stale) CHECK_FALSE(exists(d));
+    for (const auto& d : dirs_of(*cg)) CHECK(exists(d));
+}
+
+TEST_CASE("cgroup: on a real cgroup2 mount, only a process alone in its cgroup moves into the leaf",
+          "[cgroups][root]") {
+    if (::geteuid() != 0) {
+        WARN("skipped: cgroup tests need root");
+        return;
+    }
+    std::string mountinfo = cd::read_file("/proc/self/mountinfo").value_or("");
+    auto layout = cd::discover(mountinfo, cd::read_file("/proc/self/cgroup").value_or(""));
+    if (!layout.v2_parent_dir) {
+        WARN("skipped: no cgroup2 mount shows our cgroup");
+        return;
+    }
+    // A cgroup of the test's own, standing for the one a judge gives sandboxrun.
+    std::string name = "sbxtest-own-" + new_run_id(), own = *layout.v2_parent_dir + "/" + name;
+    std::string leaf = own + "/sandboxrun-supervisor";
+    REQUIRE(::mkdir(own.c_str(), 0755) == 0);
+    struct Guard {
+        std::string own, leaf;
+        ~Guard() {
+            cd::kill_until_empty(own, cd::empty_budget);
+            ::rmdir(leaf.c_str());
+            ::rmdir(own.c_str());
+        }
+    } guard{own, leaf};
+
+    // Runs leave_own_cgroup in a child placed in `own`; returns its warning
+    // and its /proc/self/cgroup afterwards.
+    auto try_leave = [&] {
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        Child child([&, w = p[1]] {
+            std::string msg = cd::leave_own_cgroup(own, ::getpid()) + "\n";
+            msg += cd::read_file("/proc/self/cgroup").value_or("");  // after the move
+            return ::write(w, msg.data(), msg.size()) == static_cast<ssize_t>(msg.size()) ? 0 : 1;
+        });
+        ::close(p[1]);
+        REQUIRE(cd::write_file(own + "/cgroup.procs", std::to_string(child.pid())) == 0);
+        child.go();
+        int status = child.wait();
+        std::string msg;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+        ::close(p[0]);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+        auto nl = msg.find('\n');
+        return std::make_pair(msg.substr(0, nl), msg.substr(nl + 1));
+    };
+
+    {
+        Child other([] { return ::pause(); });  // a second process in `own`
+        REQUIRE(cd::write_file(own + "/cgroup.procs", std::to_string(other.pid())) == 0);
+        auto [why, cgroups] = try_leave();
+        CHECK_THAT(why, Catch::Contains("lists 1 process(es) besides sandboxrun") &&
+                            Catch::Contains(std::to_string(other.pid())));
+        CHECK_FALSE(exists(leaf));
+    }
+
+    auto [why, cgroups] = try_leave();
+    CHECK(why == "");
+    INFO(cgroups);
+    CHECK(cgroups.find("0::") != std::string::npos);
+    CHECK(cgroups.find("/" + name + "/sandboxrun-supervisor\n") != std::string::npos);
+    // Seen from the leaf, the cgroup above is where runs go, and not ours to leave.
+    auto moved = cd::discover(mountinfo, cgroups);
+    CHECK(moved.v2_parent_dir == std::optional<std::string>(own));
+    CHECK_FALSE(moved.v2_is_own);
 }

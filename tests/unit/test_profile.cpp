@@ -204,7 +204,8 @@ TEST_CASE("paths and binds", "[profile]") {
 
 TEST_CASE("every stock profile loads and validates", "[profile][stock]") {
     auto names = stock_profile_names();
-    CHECK(names == std::vector<std::string>{"minimal", "base", "c", "cpp", "python"});
+    CHECK(names == std::vector<std::string>{"minimal", "base", "c", "cpp", "python", "c-run", "cpp-run", "java",
+                                             "csharp", "javascript", "go", "go-run", "pascal", "pascal-run"});
     auto resolve = stock_resolver();
     for (const auto& name : names) {
         INFO(name);
@@ -434,7 +435,7 @@ TEST_CASE("profiles on disk: search order, paths, relative extends, where it loo
     CHECK_THAT(message, Contains((first.path / "nosuch.toml").string()));
     CHECK_THAT(message, Contains((second.path / "nosuch.toml").string()));
     CHECK_THAT(message, Contains("/etc/sandboxrun/profiles/nosuch.toml"));
-    CHECK_THAT(message, Contains("stock profiles (minimal, base, c, cpp, python)"));
+    CHECK_THAT(message, Contains("stock profiles (minimal, base, c, cpp, python, c-run, "));
 
     CHECK_THAT(error_of([&] { load_profile((first.path / "missing.toml").string(), resolve); }),
                Contains("No such file or directory"));
@@ -492,5 +493,27 @@ errno = { clone3 = "ENOSYS", "open" = 4000 }
         Policy back = load_profile("explained", map_resolver({{"explained", text}}));
         require_same_policy(p, back);
         CHECK(back.sources == std::vector<std::string>{"explained.toml"});
+    }
+}
+
+// Inputs the fuzzer (tests/fuzz) found: each tripped an assertion or an
+// unreachable path inside toml++ 3.3 (its issues #190 and #295). The release
+// library must still reject them as an Error with a location, never crash.
+TEST_CASE("malformed text the fuzzer found is rejected cleanly", "[profile][errors][fuzz]") {
+    const std::vector<std::string> inputs = {
+        "#\n[#",                                   // table header that opens a comment
+        "a.#",                                     // dotted key that opens a comment
+        "description = \"x\"\xd2\x90\n",           // U+0490 where whitespace is expected
+        "\xc2\xa7 = 1\n",                          // U+00A7 starting a line
+        "s = \"\"\"\\\n\xc2\xa7\"\"\"\n",          // line-ending backslash, then U+00A7
+    };
+    for (const std::string& text : inputs) {
+        INFO(text);
+        try {
+            load_profile("fuzz", map_resolver({{"fuzz", text}}));
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK_THAT(e.what(), StartsWith("fuzz.toml:"));
+        }
     }
 }

@@ -1,0 +1,107 @@
+// Makes ONE dangerous call named by argv[1] (a violation kills the run, so the test loops over names). Expected: the filter kills the run (syscall_violation); a call that fails prints CONTAINED (exit 0), one that succeeds ESCAPED (exit 1). Arguments are chosen so that a call that does get through changes nothing that matters.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/quota.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long child_in_namespace(unsigned long flags) {
+    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) _exit(0);
+    if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+    return pid;
+}
+
+static long clone3_in_namespace(void) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_NEWUSER;
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) _exit(0);
+    if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+    return pid;
+}
+
+static long call(const char* name) {
+    char buf[256] = {0};
+    struct timespec now;
+    if (!strcmp(name, "io_uring_setup")) return syscall(SYS_io_uring_setup, 1, buf);
+    if (!strcmp(name, "userfaultfd")) return syscall(SYS_userfaultfd, O_CLOEXEC);
+    if (!strcmp(name, "bpf")) return syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, buf, 0);
+    if (!strcmp(name, "perf_event_open")) return syscall(SYS_perf_event_open, buf, 0, -1, -1, 0);
+    if (!strcmp(name, "keyctl")) return syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0);
+    if (!strcmp(name, "add_key")) return syscall(SYS_add_key, "user", "sbx-probe", "x", 1, -3);
+    if (!strcmp(name, "kexec_load")) return syscall(SYS_kexec_load, 0, 0, NULL, 0);
+    if (!strcmp(name, "init_module")) return syscall(SYS_init_module, buf, 0, "");
+    if (!strcmp(name, "mount")) return mount("none", "/tmp", "tmpfs", 0, NULL);
+    if (!strcmp(name, "umount2")) return umount2("/proc", MNT_DETACH);
+    if (!strcmp(name, "chroot")) return chroot("/tmp");
+    if (!strcmp(name, "pivot_root")) return syscall(SYS_pivot_root, ".", ".");
+    if (!strcmp(name, "ptrace")) return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    if (!strcmp(name, "process_vm_readv")) {
+        struct iovec local = {buf, 8}, remote = {buf + 8, 8};
+        return process_vm_readv(getppid(), &local, 1, &remote, 1, 0);
+    }
+    if (!strcmp(name, "reboot")) return syscall(SYS_reboot, 0, 0, RB_AUTOBOOT, NULL);   // bad magic: EINVAL
+    if (!strcmp(name, "clock_settime")) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        return clock_settime(CLOCK_REALTIME, &now);
+    }
+    if (!strcmp(name, "settimeofday")) return syscall(SYS_settimeofday, NULL, NULL);
+    if (!strcmp(name, "swapon")) return syscall(SYS_swapon, "/nonexistent-sbx-swap", 0);
+    if (!strcmp(name, "quotactl")) return quotactl(QCMD(Q_GETINFO, USRQUOTA), "/dev/null", 0, buf);
+    if (!strcmp(name, "open_by_handle_at")) return syscall(SYS_open_by_handle_at, AT_FDCWD, buf, O_RDONLY);
+    if (!strcmp(name, "unshare_user")) return unshare(CLONE_NEWUSER);
+    if (!strcmp(name, "unshare_net")) return unshare(CLONE_NEWNET);
+    if (!strcmp(name, "clone_newns")) return child_in_namespace(CLONE_NEWNS);
+    if (!strcmp(name, "clone_newuser")) return child_in_namespace(CLONE_NEWUSER);
+    if (!strcmp(name, "clone3_newuser")) return clone3_in_namespace();
+    if (!strcmp(name, "setns")) return setns(0, CLONE_NEWNS);
+    if (!strcmp(name, "personality")) return personality(READ_IMPLIES_EXEC) < 0 ? -1 : 0;
+    if (!strcmp(name, "socket_netlink")) return socket(AF_NETLINK, SOCK_RAW, 0);
+    if (!strcmp(name, "socket_packet")) return socket(AF_PACKET, SOCK_RAW, 0);
+    if (!strcmp(name, "socket_inet")) return socket(AF_INET, SOCK_STREAM, 0);
+    if (!strcmp(name, "sethostname")) return sethostname("escaped", 7);
+    if (!strcmp(name, "syslog")) return syscall(SYS_syslog, 3 /* READ_ALL */, buf, sizeof buf);
+    if (!strcmp(name, "acct")) return acct(NULL);
+    errno = ENOSYS;
+    return -2;
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: dangerous_syscalls NAME\n");
+        return 64;
+    }
+    fflush(stdout);
+    errno = 0;
+    long ret = call(argv[1]);
+    if (ret == -2) {
+        fprintf(stderr, "unknown call %s\n", argv[1]);
+        return 64;
+    }
+    if (ret < 0) {
+        printf("CONTAINED %s: %s\n", argv[1], strerrorname_np(errno));
+        return 0;
+    }
+    printf("ESCAPED %s returned %ld\n", argv[1], ret);
+    return 1;
+}

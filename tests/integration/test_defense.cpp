@@ -1,0 +1,440 @@
+// Defense in depth: each attack program of tests/attacks runs inside the
+// sandbox with the stock profiles; the verdict is checked, and so is the
+// host, for what the attack would have changed (files, processes, terminal
+// input, hostname). Then `sandboxrun check`, and the syslog line a violation
+// leaves. Tagged [defense].
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "harness.hpp"
+
+using namespace sbx;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+Result attack(const WorkDir& dir, const std::string& program, const std::vector<std::string>& args = {},
+              const std::string& profile = "c") {
+    dir.add_program(program);
+    std::vector<std::string> a = {"--profile", profile, "--", "./" + program};
+    a.insert(a.end(), args.begin(), args.end());
+    return run(dir, a);
+}
+
+// Contained: the filter killed the run, or the program ran and every attempt failed.
+void check_contained(const Result& r) {
+    INFO(r.out << r.err << r.report);
+    CHECK_FALSE(contains(r.out, "ESCAPED"));
+    if (verdict(r) == "syscall_violation") {
+        CHECK(r.status == 128 + 9);
+        return;
+    }
+    CHECK(verdict(r) == "ok");
+    CHECK(r.status == 0);
+    CHECK(contains(r.out, "CONTAINED"));
+}
+
+std::string syscall_of(const Result& r) {
+    std::string s = json_field(json_field(r.report, "syscall"), "name");
+    return s.size() >= 2 ? s.substr(1, s.size() - 2) : s;
+}
+
+std::string host_hostname() {
+    char name[256] = "";
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+std::size_t file_hash(const fs::path& p) { return std::hash<std::string>{}(read_file(p)); }
+
+// Like sbx::run, with `prepare` run in the child just before it becomes the
+// unprivileged user (if any) and execs sandboxrun: it may change fds 0-2 or
+// the session. stdout is the .out file unless `prepare` replaced fd 1.
+Result run_prepared(const WorkDir& dir, const std::vector<std::string>& args, const std::function<void()>& prepare,
+                    int timeout_s = 60) {
+    Result r;
+    fs::path out = dir.path() / ".out", err = dir.path() / ".err", report = dir.path() / ".report.json";
+    std::vector<std::string> argv = {"timeout", "-s", "KILL", std::to_string(timeout_s), binary(), "--report",
+                                     report.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        int i = open("/dev/null", O_RDONLY), o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (i < 0 || o < 0 || e < 0) _exit(201);
+        dup2(i, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        close(i);
+        close(o);
+        close(e);
+        if (run_as() > 0 && (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0)) _exit(202);
+        prepare();
+        if (run_as() > 0 && (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
+                             setresuid(run_as(), run_as(), run_as()) != 0))
+            _exit(203);
+        std::vector<char*> cargv;
+        for (auto& a : argv) cargv.push_back(a.data());
+        cargv.push_back(nullptr);
+        execvp(cargv[0], cargv.data());
+        _exit(204);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = read_file(out);
+    r.err = read_file(err);
+    r.report = read_file(report);
+    fs::remove(out);
+    fs::remove(err);
+    fs::remove(report);
+    return r;
+}
+
+// A host process of the run's caller that the attack is told about and must not kill.
+class Canary {
+public:
+    Canary() {
+        pid_ = fork();
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (run_as() > 0 && (setresgid(run_as(), run_as(), run_as()) != 0 || setresuid(run_as(), run_as(), run_as()) != 0))
+                _exit(1);
+            for (;;) pause();
+        }
+    }
+    ~Canary() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    bool alive() const { return waitpid(pid_, nullptr, WNOHANG) == 0; }
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("only stdin, stdout and stderr reach the target, even when the caller leaks fds", "[defense]") {
+    WorkDir dir;
+    dir.add_program("fd_leak");
+    for (const char* profile : {"c", "python"}) {
+        // fd 7: a host file the caller forgot to close; sandboxrun must not pass it on.
+        Result r = run_prepared(dir, {"--profile", profile, "--", "./fd_leak"}, [] {
+            int fd = open("/etc/hostname", O_RDONLY);
+            if (fd >= 0 && fd != 7) {
+                dup2(fd, 7);
+                close(fd);
+            }
+        });
+        INFO(profile << ": " << r.out << r.err);
+        CHECK(r.status == 0);
+        CHECK(contains(r.out, "CONTAINED no fd open in 3..1023"));
+        CHECK(contains(r.out, "CONTAINED /proc/self/fd lists only 0, 1, 2"));
+        CHECK_FALSE(contains(r.out, "ESCAPED"));
+    }
+}
+
+TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", "[defense]") {
+    WorkDir dir;
+    dir.add_program("tiocsti");
+    for (const char* how : {"0", "1", "2", "tty", "tioclinux"}) {
+        int master = -1, slave = -1;
+        REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+        fcntl(master, F_SETFD, FD_CLOEXEC);
+        fcntl(slave, F_SETFD, FD_CLOEXEC);
+        termios raw{};
+        tcgetattr(slave, &raw);
+        cfmakeraw(&raw);
+        tcsetattr(slave, TCSANOW, &raw);
+        int pending = -1;
+        // The detector itself: where the kernel still allows TIOCSTI (as root), a pushed byte shows up.
+        char probe = 'x';
+        if (ioctl(slave, TIOCSTI, &probe) == 0) {
+            REQUIRE(ioctl(slave, FIONREAD, &pending) == 0);
+            CHECK(pending == 1);
+            tcflush(slave, TCIFLUSH);
+        }
+
+        // The sandbox runs the way a user at that terminal would start it: the pty is its controlling terminal.
+        Result r = run_prepared(dir, {"--profile", "c", "--", "./tiocsti", how}, [slave] {
+            setsid();
+            ioctl(slave, TIOCSCTTY, 0);
+            dup2(slave, 0);
+            dup2(slave, 1);
+        });
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        std::string out;
+        char buf[512];
+        for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+        REQUIRE(ioctl(slave, FIONREAD, &pending) == 0);
+        INFO(how << ": " << out << r.err << r.report);
+        CHECK(pending == 0);   // nothing was typed into the terminal
+        CHECK_FALSE(contains(out, "ESCAPED"));
+        if (std::string_view(how) == "tty") {
+            CHECK(verdict(r) == "ok");   // no controlling terminal in the sandbox, and no /dev/tty
+            CHECK(contains(out, "CONTAINED /dev/tty"));
+        } else {
+            CHECK(verdict(r) == "syscall_violation");
+            CHECK(syscall_of(r) == "ioctl");
+        }
+        close(master);
+        close(slave);
+    }
+}
+
+TEST_CASE("the run's init cannot be written, traced or read through /proc (runc CVE-2019-5736)", "[defense]") {
+    WorkDir dir;
+    dir.add_program("proc_exe_write");
+    std::size_t program = file_hash(dir.path() / "proc_exe_write"), binary_hash = file_hash(binary());
+    for (const char* profile : {"c", "python"}) {
+        Result files = run(dir, {"--profile", profile, "--", "./proc_exe_write", "files"});
+        INFO(profile << ": " << files.out << files.err);
+        check_contained(files);
+        CHECK(verdict(files) == "ok");
+        CHECK(contains(files.out, "CONTAINED open /proc/1/exe"));
+        CHECK(contains(files.out, "CONTAINED open /proc/self/exe"));
+        CHECK(contains(files.out, "CONTAINED open /proc/1/mem"));
+
+        Result trace = run(dir, {"--profile", profile, "--", "./proc_exe_write", "ptrace"});
+        CHECK(verdict(trace) == "syscall_violation");
+        CHECK(syscall_of(trace) == "ptrace");
+    }
+    CHECK(file_hash(dir.path() / "proc_exe_write") == program);
+    CHECK(file_hash(binary()) == binary_hash);
+}
+
+TEST_CASE("/proc/sys and friends are read-only, host-wide /proc files masked, /sys absent", "[defense]") {
+    WorkDir dir;
+    std::string hostname = host_hostname(), core_pattern = read_file("/proc/sys/kernel/core_pattern");
+    for (const char* profile : {"c", "python"}) {
+        Result r = attack(dir, "proc_writes", {}, profile);
+        INFO(profile << ": " << r.out << r.err);
+        check_contained(r);
+        CHECK(contains(r.out, "CONTAINED write /proc/sys/kernel/hostname"));
+        CHECK(contains(r.out, "CONTAINED write /proc/sys/kernel/core_pattern"));
+        CHECK(contains(r.out, "CONTAINED read /proc/timer_list"));
+
+        Result sys = attack(dir, "sys_absent", {}, profile);
+        check_contained(sys);
+        CHECK(contains(sys.out, "CONTAINED /sys: ENOENT"));
+    }
+    CHECK(host_hostname() == hostname);
+    CHECK(read_file("/proc/sys/kernel/core_pattern") == core_pattern);
+
+    // A profile that asks for /sys gets it read-only.
+    dir.write("with_sys.toml", "extends = \"c\"\n[filesystem]\nsys = true\n");
+    Result ro = attack(dir, "sys_absent", {"ro"}, "./with_sys.toml");
+    INFO(ro.out << ro.err);
+    check_contained(ro);
+    CHECK(contains(ro.out, "CONTAINED write /sys/"));
+}
+
+TEST_CASE("setuid-root and file-capability binaries gain nothing", "[defense]") {
+    WorkDir dir;
+    dir.add_program("setuid_bin");
+    // Placed by host root, so they are what an attacker could only hope for.
+    fs::copy_file(dir.path() / "setuid_bin", dir.path() / "suid_copy");
+    REQUIRE(chown((dir.path() / "suid_copy").c_str(), 0, 0) == 0);
+    REQUIRE(chmod((dir.path() / "suid_copy").c_str(), 04755) == 0);
+    struct stat st {};
+    REQUIRE(stat((dir.path() / "suid_copy").c_str(), &st) == 0);
+    REQUIRE((st.st_mode & S_ISUID) != 0);
+    std::vector<std::string> copies = {"./suid_copy"};
+
+    fs::copy_file(dir.path() / "setuid_bin", dir.path() / "fcap_copy");
+    chmod((dir.path() / "fcap_copy").c_str(), 0755);
+    vfs_cap_data caps{};
+    caps.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+    caps.data[0].permitted = (1u << CAP_SYS_ADMIN) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_SETUID);
+    if (setxattr((dir.path() / "fcap_copy").c_str(), "security.capability", &caps, XATTR_CAPS_SZ_2, 0) == 0)
+        copies.push_back("./fcap_copy");
+    else
+        WARN("cannot give fcap_copy file capabilities here (" << std::strerror(errno) << "); only setuid is tried");
+
+    for (const std::string& copy : copies) {
+        Result r = run(dir, {"--profile", "c", "--", "./setuid_bin", copy});
+        INFO(copy << ": " << r.out << r.err);
+        check_contained(r);
+        CHECK(verdict(r) == "ok");
+        CHECK(contains(r.out, "CONTAINED uid "));
+        CHECK_FALSE(contains(r.out, "euid 0 "));
+    }
+}
+
+TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defense]") {
+    WorkDir dir;
+    dir.add_program("dangerous_syscalls");
+    // attempt -> the syscall the report must name
+    const std::map<std::string, std::string> calls = {
+        {"io_uring_setup", "io_uring_setup"}, {"userfaultfd", "userfaultfd"}, {"bpf", "bpf"},
+        {"perf_event_open", "perf_event_open"}, {"keyctl", "keyctl"}, {"add_key", "add_key"},
+        {"kexec_load", "kexec_load"}, {"init_module", "init_module"}, {"mount", "mount"}, {"umount2", "umount2"},
+        {"chroot", "chroot"}, {"pivot_root", "pivot_root"}, {"ptrace", "ptrace"},
+        {"process_vm_readv", "process_vm_readv"}, {"reboot", "reboot"}, {"clock_settime", "clock_settime"},
+        {"settimeofday", "settimeofday"}, {"swapon", "swapon"}, {"quotactl", "quotactl"},
+        {"open_by_handle_at", "open_by_handle_at"}, {"unshare_user", "unshare"}, {"unshare_net", "unshare"},
+        {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
+        {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
+        {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"},
+    };
+    for (const char* profile : {"c", "python"}) {
+        for (const auto& [name, syscall] : calls) {
+            Result r = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", name});
+            INFO(profile << " " << name << ": " << r.out << r.err << r.report);
+            CHECK(verdict(r) == "syscall_violation");
+            CHECK(syscall_of(r) == syscall);
+            CHECK_FALSE(contains(r.out, "ESCAPED"));
+        }
+        // clone3 keeps its flags in memory the filter cannot read: it answers ENOSYS, always.
+        Result c3 = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", "clone3_newuser"});
+        INFO(c3.out << c3.err);
+        CHECK(c3.status == 0);
+        CHECK(contains(c3.out, "CONTAINED clone3_newuser: ENOSYS"));
+    }
+}
+
+TEST_CASE("with the network off there is no TCP, even for a profile that lists AF_INET", "[defense]") {
+    WorkDir dir;
+    dir.write("inet.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_INET\"]\n");
+    for (const char* profile : {"c", "python", "./inet.toml"}) {
+        Result r = attack(dir, "tcp_connect", {"8080"}, profile);
+        INFO(profile << ": " << r.out << r.err);
+        check_contained(r);
+        CHECK(verdict(r) == "syscall_violation");
+        CHECK(syscall_of(r) == "socket");
+    }
+}
+
+TEST_CASE("the target cannot signal the run's init or any host process", "[defense]") {
+    WorkDir dir;
+    Canary canary;
+    REQUIRE(canary.alive());
+    for (const char* profile : {"c", "python"}) {
+        Result r = attack(dir, "signal_outside", {std::to_string(canary.pid()), std::to_string(getpid())}, profile);
+        INFO(profile << ": " << r.out << r.err);
+        check_contained(r);
+        CHECK(verdict(r) == "ok");
+        CHECK(contains(r.out, "init lives"));
+        CHECK(canary.alive());
+    }
+}
+
+TEST_CASE("the host's hostname cannot be changed", "[defense]") {
+    WorkDir dir;
+    std::string before = host_hostname();
+    for (const char* profile : {"c", "python"}) {
+        Result r = attack(dir, "hostname", {}, profile);
+        INFO(profile << ": " << r.out << r.err);
+        check_contained(r);
+        CHECK(contains(r.out, "nodename sandbox"));
+        CHECK(host_hostname() == before);
+    }
+}
+
+TEST_CASE("sandboxrun check contains every attempt with every stock profile", "[defense][check]") {
+    WorkDir dir;
+    Result r = run(dir, {"check"}, 600);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK_FALSE(contains(r.out, "NOT CONTAINED"));
+    CHECK_FALSE(contains(r.out, "ERROR"));
+    CHECK(contains(r.out, "summary:"));
+    CHECK(contains(r.out, " 0 escaped, 0 could not run"));
+    for (const char* line : {"user namespaces", "cgroups", "landlock", "seccomp", "profile c:", "profile python:",
+                             "contained      fd-leak", "contained      tiocsti", "contained      signal-outside"})
+        CHECK(contains(r.out, line));
+
+    // And it can tell: a profile that lets netlink sockets through is reported, exit 1.
+    dir.write("leaky.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_NETLINK\"]\n");
+    Result leaky = run(dir, {"--profile", "./leaky.toml", "check"}, 300);
+    INFO(leaky.out << leaky.err);
+    CHECK(leaky.status == 1);
+    CHECK(contains(leaky.out, "NOT CONTAINED  socket-netlink"));
+}
+
+TEST_CASE("a violation and a limit kill are written to syslog with the run's id", "[defense]") {
+    WorkDir dir;
+    dir.add_program("forbidden_syscall");
+    dir.add_program("sleeper");
+    binary();   // the unprivileged copy is made here, not in the child below
+    char tmpl[] = "/tmp/sbx-olddev-XXXXXX";   // where the child sees the host's /dev
+    REQUIRE(mkdtemp(tmpl));
+    pid_t pid = fork();
+    if (pid == 0) {
+        // A private mount namespace whose /dev holds the host's device nodes and our own /dev/log.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("/dev", tmpl, nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+            mount("tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=755") != 0)
+            _exit(77);
+        for (const char* node : {"null", "zero", "full", "random", "urandom"}) {
+            std::string to = std::string("/dev/") + node;
+            close(open(to.c_str(), O_WRONLY | O_CREAT, 0666));
+            if (mount((std::string(tmpl) + "/" + node).c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) _exit(77);
+        }
+        int log = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strcpy(addr.sun_path, "/dev/log");
+        if (log < 0 || bind(log, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || chmod("/dev/log", 0666) != 0)
+            _exit(77);
+        Result violation = run(dir, {"--profile", "c", "--", "./forbidden_syscall", "ptrace"});
+        Result wall = run(dir, {"--profile", "c", "--wall-time", "300ms", "--", "./sleeper", "5000"});
+        std::string messages;
+        pollfd p{log, POLLIN, 0};
+        while (poll(&p, 1, 2000) > 0) {
+            char buf[2048];
+            ssize_t n = recv(log, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            messages.append(buf, static_cast<std::size_t>(n)).append("\n");
+        }
+        std::ofstream(dir.path() / "syslog.txt") << messages;
+        std::ofstream(dir.path() / "violation.json") << violation.report;
+        std::ofstream(dir.path() / "wall.json") << wall.report;
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    rmdir(tmpl);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+        WARN("cannot make a private /dev/log here; the syslog lines are not observed");
+        return;
+    }
+    REQUIRE(WIFEXITED(st));
+    REQUIRE(WEXITSTATUS(st) == 0);
+    std::string messages = dir.read("syslog.txt");
+    std::string violation_id = json_field(dir.read("violation.json"), "run_id"),
+                wall_id = json_field(dir.read("wall.json"), "run_id");
+    INFO(messages);
+    REQUIRE(violation_id.size() > 2);
+    REQUIRE(wall_id.size() > 2);
+    CHECK(contains(messages, "run " + violation_id.substr(1, violation_id.size() - 2) +
+                                 " profile c: syscall_violation syscall ptrace; command: ./forbidden_syscall ptrace"));
+    CHECK(contains(messages, "run " + wall_id.substr(1, wall_id.size() - 2) + " profile c: wall_time_limit"));
+    CHECK(contains(messages, "sandboxrun["));
+}

@@ -1,0 +1,270 @@
+// The stock language profiles (docs/profiles.md) with real toolchains: every
+// language compiles and runs the programs of tests/languages/<lang>/ inside
+// the sandbox (1 GiB for compile steps, 256 MiB for runs) and their output is
+// compared; every profile turns what it does not allow into a violation.
+//
+// A toolchain that is not installed is skipped with a warning, unless
+// SBX_LANG_REQUIRED is set (CI), when it fails. Without a cgroup (the
+// unprivileged pass) the memory limit becomes RLIMIT_AS, which the JVM, Go and
+// node cannot start under (they reserve gigabytes of address space they never
+// touch), and under which mono, told the limit as its heap cap, runs out of
+// address space before its GC would collect (docs/profiles.md): those four then
+// run without a memory limit, with a warning, and everything else about their
+// profiles is still checked.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "harness.hpp"
+
+using namespace sbx;
+
+namespace {
+
+fs::path languages_dir() {
+    std::string dir = env_or("SBX_LANGS", "");
+    if (!dir.empty()) return dir;
+    return fs::path(__FILE__).parent_path().parent_path() / "languages";
+}
+
+// Copies tests/languages/<lang>/<program> into the work dir, owned by the user
+// that runs sandboxrun; returns the copied files' paths, relative and sorted.
+std::vector<std::string> copy_sources(const WorkDir& dir, const fs::path& from) {
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(from)) {
+        fs::path rel = fs::relative(e.path(), from), to = dir.path() / rel;
+        if (e.is_directory()) fs::create_directories(to);
+        else {
+            fs::copy_file(e.path(), to, fs::copy_options::overwrite_existing);
+            files.push_back(rel.string());
+        }
+        if (run_as() > 0) [[maybe_unused]] int rc = chown(to.c_str(), run_as(), run_as());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::vector<std::string> with_suffix(const std::vector<std::string>& files, const std::string& suffix) {
+    std::vector<std::string> out;
+    for (const auto& f : files)
+        if (f.size() > suffix.size() && f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0)
+            out.push_back(f);
+    return out;
+}
+
+struct Language {
+    std::string name;                // directory under tests/languages
+    std::string tool;                // what must be installed
+    std::string compile_profile;     // empty: nothing to compile
+    std::function<std::vector<std::string>(const std::vector<std::string>& files)> compile;
+    std::string run_profile;
+    std::vector<std::string> run;
+    bool reserves_address_space;     // cannot work under RLIMIT_AS at judge limits
+};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+const std::vector<Language>& languages() {
+    static const std::vector<Language> all = {
+        {"c", "/usr/bin/gcc", "c",
+         [](auto& f) { return concat({"gcc", "-O2", "-pthread", "-o", "main"}, with_suffix(f, ".c")); },
+         "c-run", {"./main"}, false},
+        {"cpp", "/usr/bin/g++", "cpp",
+         [](auto& f) { return concat({"g++", "-O2", "-pthread", "-o", "main"}, with_suffix(f, ".cpp")); },
+         "cpp-run", {"./main"}, false},
+        {"java", "/usr/bin/javac", "java",
+         [](auto& f) { return concat({"javac", "-d", "."}, with_suffix(f, ".java")); },
+         "java", {"java", "-cp", ".", "Main"}, true},
+        {"csharp", "/usr/bin/mcs", "csharp",
+         [](auto& f) { return concat({"mcs", "-out:main.exe"}, with_suffix(f, ".cs")); },
+         "csharp", {"mono", "main.exe"}, true},   // its heap cap is the limit; address space is more
+        {"python", "/usr/bin/python3", "", nullptr, "python", {"/usr/bin/python3", "main.py"}, false},
+        {"javascript", "/usr/bin/node", "", nullptr, "javascript", {"node", "main.js"}, true},
+        {"go", "/usr/bin/go", "go", [](auto&) { return std::vector<std::string>{"go", "build", "-o", "main", "."}; },
+         "go-run", {"./main"}, true},
+        {"pascal", "/usr/bin/fpc", "pascal",
+         [](auto&) { return std::vector<std::string>{"fpc", "-O2", "-omain", "main.pas"}; }, "pascal-run",
+         {"./main"}, false},
+    };
+    return all;
+}
+
+const Language& language(const std::string& name) {
+    for (const auto& l : languages())
+        if (l.name == name) return l;
+    throw std::runtime_error("no language " + name);
+}
+
+// False (after a warning) when the toolchain is missing and may be.
+bool installed(const Language& lang) {
+    if (fs::exists(lang.tool)) return true;
+    if (std::getenv("SBX_LANG_REQUIRED")) FAIL(lang.tool << " is not installed and SBX_LANG_REQUIRED is set");
+    WARN(lang.name << " skipped: " << lang.tool << " is not installed (set SBX_LANG_REQUIRED to fail instead)");
+    return false;
+}
+
+void compile_and_run(const std::string& name) {
+    const Language& lang = language(name);
+    if (!installed(lang)) return;
+    std::vector<std::string> compile_memory = {"--memory", "1GiB"}, run_memory = {"--memory", "256MiB"};
+    if (lang.reserves_address_space && unprivileged()) {
+        WARN(lang.name << ": no memory limit in this pass: without a cgroup it would be RLIMIT_AS, "
+                          "which this runtime cannot start under");
+        compile_memory = run_memory = {"--memory", "none"};
+    }
+    const fs::path expected = languages_dir() / "expected";
+    for (const std::string program : {"hello", "stdin", "multi", "threads"}) {
+        INFO(name << "/" << program);
+        WorkDir dir;
+        auto files = copy_sources(dir, languages_dir() / name / program);
+        REQUIRE_FALSE(files.empty());
+        if (lang.compile) {
+            auto args = concat(concat({"--profile", lang.compile_profile}, compile_memory), {"--"});
+            Result cc = run(dir, concat(args, lang.compile(files)), 180);
+            INFO("compile: " << cc.err << cc.report);
+            CHECK(verdict(cc) == "ok");
+            CHECK(cc.status == 0);
+            if (cc.status != 0) continue;
+        }
+        std::string input;
+        if (fs::exists(expected / (program + ".in"))) input = read_file(expected / (program + ".in"));
+        auto args = concat(concat({"--profile", lang.run_profile}, run_memory), {"--"});
+        Result r = run(dir, concat(args, lang.run), 120, input);
+        INFO("run: " << r.err << r.report);
+        CHECK(verdict(r) == "ok");
+        CHECK(r.status == 0);
+        CHECK(r.out == read_file(expected / (program + ".out")));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("C programs compile (c) and run (c-run)", "[languages]") { compile_and_run("c"); }
+TEST_CASE("C++ programs compile (cpp) and run (cpp-run)", "[languages]") { compile_and_run("cpp"); }
+TEST_CASE("Java programs compile and run (java)", "[languages]") { compile_and_run("java"); }
+TEST_CASE("C# programs compile and run (csharp)", "[languages]") { compile_and_run("csharp"); }
+TEST_CASE("Python programs run (python)", "[languages]") { compile_and_run("python"); }
+TEST_CASE("JavaScript programs run (javascript)", "[languages]") { compile_and_run("javascript"); }
+TEST_CASE("Go programs build (go) and run (go-run)", "[languages]") { compile_and_run("go"); }
+TEST_CASE("Pascal programs compile (pascal) and run (pascal-run)", "[languages]") { compile_and_run("pascal"); }
+
+TEST_CASE("every language profile turns ptrace, mount and an IP socket into a violation", "[languages]") {
+    // The JDK and mono probe with sockets as they load, so java and csharp
+    // answer socket() with EAFNOSUPPORT instead (profiles/java.toml).
+    const std::vector<std::string> socket_errno = {"java", "csharp"};
+    for (const std::string profile : {"c", "c-run", "cpp", "cpp-run", "java", "csharp", "python", "javascript",
+                                      "go", "go-run", "pascal", "pascal-run"}) {
+        WorkDir dir;
+        dir.add_program("forbidden_syscall");
+        for (const std::string call : {"ptrace", "mount", "socket_inet"}) {
+            Result r = run(dir, {"--profile", profile, "--", "./forbidden_syscall", call});
+            INFO(profile << " " << call << ": " << r.out << r.err << r.report);
+            bool refused_by_errno =
+                call == "socket_inet" &&
+                std::find(socket_errno.begin(), socket_errno.end(), profile) != socket_errno.end();
+            if (refused_by_errno) {
+                CHECK(r.out == "DENIED socket_inet EAFNOSUPPORT\n");
+                CHECK(r.status == 2);
+            } else {
+                CHECK(verdict(r) == "syscall_violation");
+                CHECK(json_field(r.report, "name") == "\"" + std::string(call == "socket_inet" ? "socket" : call) + "\"");
+            }
+        }
+    }
+}
+
+TEST_CASE("run profiles refuse to fork where the compile profiles allow it", "[languages]") {
+    WorkDir dir;
+    copy_sources(dir, languages_dir() / "c" / "fork");
+    Result cc = run(dir, {"--profile", "c", "--", "gcc", "-o", "fork", "main.c"}, 120);
+    INFO(cc.err);
+    REQUIRE(cc.status == 0);
+    for (const std::string lang : {"c", "cpp", "go", "pascal"}) {
+        Result allowed = run(dir, {"--profile", lang, "--", "./fork"});
+        INFO(lang << ": " << allowed.err << allowed.report);
+        CHECK(allowed.out == "child exited 7\n");
+        CHECK(verdict(allowed) == "ok");
+
+        Result refused = run(dir, {"--profile", lang + "-run", "--", "./fork"});
+        INFO(lang << "-run: " << refused.out << refused.err << refused.report);
+        CHECK(refused.out.empty());
+        CHECK(verdict(refused) == "syscall_violation");
+        CHECK(json_field(refused.report, "name") == "\"clone\"");   // glibc's fork()
+    }
+}
+
+TEST_CASE("runtime heap settings follow the run's memory limit", "[languages]") {
+    WorkDir dir;
+    dir.add_program("whoami");
+    struct Case {
+        std::string profile, expected;
+    };
+    for (const Case& c : std::vector<Case>{
+             {"java", "env: JAVA_TOOL_OPTIONS=-XX:MaxRAM=314572800 "},
+             {"csharp", "env: MONO_GC_PARAMS=max-heap-size=314572800\n"},
+             {"javascript", "env: NODE_OPTIONS=--max-old-space-size=300\n"},
+             {"go", "env: GOMEMLIMIT=314572800\n"},
+             {"go-run", "env: GOMEMLIMIT=314572800\n"},
+         }) {
+        Result limited = run(dir, {"--profile", c.profile, "--memory", "300MiB", "--", "./whoami"});
+        INFO(c.profile << ": " << limited.out << limited.err);
+        CHECK(limited.out.find(c.expected) != std::string::npos);
+        // No limit: the variable is left out rather than given a hole.
+        Result unlimited = run(dir, {"--profile", c.profile, "--memory", "none", "--", "./whoami"});
+        std::string name = c.expected.substr(0, c.expected.find('='));
+        CHECK(unlimited.status == 0);
+        CHECK(unlimited.out.find(name + "=") == std::string::npos);
+    }
+
+    // And the JVM really takes it as its machine size: half of it for the heap.
+    const Language& java = language("java");
+    if (unprivileged() || !installed(java)) return;   // RLIMIT_AS: see the top of this file
+    for (auto [limit, heap] : {std::pair{"256MiB", "134217728"}, std::pair{"512MiB", "268435456"}}) {
+        Result r = run(dir, {"--profile", "java", "--memory", limit, "--", "java", "-XX:+PrintFlagsFinal", "-version"});
+        INFO(r.err);
+        CHECK(r.status == 0);
+        auto line = r.out.find(" MaxHeapSize ");
+        REQUIRE(line != std::string::npos);
+        std::istringstream fields(r.out.substr(line, r.out.find('\n', line) - line));
+        std::string name, eq, value;
+        fields >> name >> eq >> value;
+        CHECK(value == heap);
+    }
+}
+
+TEST_CASE("learn names the syscalls a command needs beyond its profile, as a fragment that works", "[languages][learn]") {
+    WorkDir dir;
+    copy_sources(dir, languages_dir() / "c" / "fork");
+    Result cc = run(dir, {"--profile", "c", "--", "gcc", "-o", "fork", "main.c"}, 120);
+    REQUIRE(cc.status == 0);
+
+    Result learned = run(dir, {"learn", "--profile", "base", "--", "./fork"}, 120);
+    INFO(learned.out << learned.err);
+    CHECK(learned.status == 0);
+    CHECK(learned.out.find("child exited") == std::string::npos);   // the target's output is not the fragment
+    auto allow = learned.out.find("\nallow = [");
+    REQUIRE(allow != std::string::npos);
+    std::string line = learned.out.substr(allow + 1, learned.out.find('\n', allow + 1) - allow - 1);
+    CHECK(line.find("\"clone\"") != std::string::npos);
+    CHECK(line.find("\"wait4\"") != std::string::npos);
+
+    // base plus the fragment runs the command; base alone does not.
+    dir.write("learned.toml", "extends = \"base\"\n" + learned.out);
+    Result with = run(dir, {"--profile", "./learned.toml", "--", "./fork"});
+    INFO(with.err << with.report);
+    CHECK(verdict(with) == "ok");
+    CHECK(with.out == "child exited 7\n");
+    CHECK(verdict(run(dir, {"--profile", "base", "--", "./fork"})) == "syscall_violation");
+
+    // What no stock profile allows is an error, not a suggestion.
+    dir.add_program("forbidden_syscall");
+    Result ptrace = run(dir, {"learn", "--profile", "base", "--", "./forbidden_syscall", "ptrace"});
+    CHECK(ptrace.status == 125);
+    CHECK(ptrace.err.find("needs ptrace") != std::string::npos);
+}

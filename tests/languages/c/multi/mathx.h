@@ -1,0 +1,3 @@
+#pragma once
+long gcd(long a, long b);
+long lcm(long a, long b);

@@ -1,0 +1,5 @@
+#include "mathx.hpp"
+namespace mathx {
+long gcd(long a, long b) { return b ? gcd(b, a % b) : a; }
+long lcm(long a, long b) { return a / gcd(a, b) * b; }
+}

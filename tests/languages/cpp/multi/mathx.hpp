@@ -1,0 +1,5 @@
+#pragma once
+namespace mathx {
+long gcd(long a, long b);
+long lcm(long a, long b);
+}

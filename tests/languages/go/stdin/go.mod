@@ -1,0 +1,3 @@
+module stdin
+
+go 1.19
