@@ -42,7 +42,9 @@ public:
         std::string cpu = read_file(dir + "/cpu.stat").value_or("");
         u.cpu_usec = keyed_value(cpu, "usage_usec");
         u.user_usec = keyed_value(cpu, "user_usec");
-        u.system_usec = keyed_value(cpu, "system_usec");
+        // The kernel scales user and system separately and rounds each; derive
+        // system so that the two add up to the exact total.
+        if (u.cpu_usec && u.user_usec) u.system_usec = *u.cpu_usec - std::min(*u.cpu_usec, *u.user_usec);
         u.memory_peak = read_number(dir + "/memory.peak");  // kernel >= 5.19
         u.oom_killed = keyed_value(read_file(dir + "/memory.events").value_or(""), "oom_kill").value_or(0) > 0;
         u.pids_limit_hit = keyed_value(read_file(dir + "/pids.events").value_or(""), "max").value_or(0) > 0;
@@ -50,6 +52,7 @@ public:
     }
 
     void kill_all() override { kill_until_empty(group_.path(), empty_budget); }
+    int clone_into_fd() const override { return group_.fd(); }
     std::string describe() const override { return "v2: " + group_.path(); }
     std::vector<std::string> unapplied() const override { return unapplied_; }
     std::vector<std::string> directories() const override { return {group_.path()}; }

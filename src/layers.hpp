@@ -123,9 +123,11 @@ struct Child {
 };
 
 // clone()s into fresh user, mount, pid, net, ipc and uts namespaces; the child
-// runs run_child and never returns. The cgroup namespace comes later, once
-// the supervisor has moved the child into its cgroup.
-Child spawn_child(const ChildContext& ctx);
+// runs run_child and never returns. With cgroup_fd >= 0 the child is born in
+// that cgroup (v2); returns pid -1 if the kernel refuses that, so the caller
+// can clone plainly and move the child. The cgroup namespace comes later,
+// once the child is in its cgroup.
+Child spawn_child(const ChildContext& ctx, int cgroup_fd = -1);
 
 // A setup failure inside the sandbox, carried to the supervisor over error_write.
 struct ChildFailure {

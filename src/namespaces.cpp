@@ -102,14 +102,19 @@ void setup_child(const ChildContext& ctx) {
     _exit(exit_code);
 }
 
-Child spawn_child(const ChildContext& ctx) {
+Child spawn_child(const ChildContext& ctx, int cgroup_fd) {
     clone_args args{};
     int pidfd = -1;
     args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
                  CLONE_PIDFD;
     args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    }
     long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && cgroup_fd >= 0) return {};   // let the caller clone plainly and move the child
     if (pid < 0) {
         if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
             throw sys_error("namespaces: clone3 (are unprivileged user namespaces enabled? "

@@ -206,7 +206,12 @@ int Run::execute() {
     if (err.get() >= 0) ctx.stdio[2] = err.get();
 
     // 3. Clone, map ids, join the cgroup, release the child.
-    child_ = spawn_child(ctx);
+    bool born_in_cgroup = false;
+    if (cgroup_ && cgroup_->clone_into_fd() >= 0) {
+        child_ = spawn_child(ctx, cgroup_->clone_into_fd());
+        born_in_cgroup = child_.pid > 0;
+    }
+    if (!born_in_cgroup) child_ = spawn_child(ctx);
     pidfd_.reset(child_.pidfd);
     log_step("cloned");
     go.read.reset();
@@ -217,7 +222,7 @@ int Run::execute() {
     try {
         write_id_maps(child_.pid, id);
         log_step("id maps");
-        if (cgroup_) cgroup_->add_process(child_.pid);
+        if (cgroup_ && !born_in_cgroup) cgroup_->add_process(child_.pid);
     } catch (...) {
         kill_run();
         waitpid(child_.pid, nullptr, 0);
@@ -298,6 +303,10 @@ void Run::watch() {
         if (n <= 0) continue;
         if (fds[0].revents) return;
         if (fds[1].revents) {
+            // The target waits for our ack before its execve: the program's
+            // time starts here (the counters are read before the ack is sent).
+            std::uint64_t handover_us = now_us();
+            CgroupUsage handover_cpu = cgroup_ ? cgroup_->usage() : CgroupUsage{};
             // No listener arrives when the target failed before its filter:
             // the failure pipe says why, so a failed hand-over is no error here.
             try {
@@ -306,9 +315,8 @@ void Run::watch() {
             }
             seccomp_sock_.reset();
             if (listener_.get() >= 0) {
-                // The target is about to execve: the program's time starts here.
-                start_us_ = now_us();
-                if (cgroup_) setup_cpu_ = cgroup_->usage();
+                start_us_ = handover_us;
+                setup_cpu_ = handover_cpu;
             }
         }
         if (fds[2].revents & POLLIN) {

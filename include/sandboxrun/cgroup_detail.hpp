@@ -86,6 +86,7 @@ public:
     GroupDir& operator=(GroupDir&&) = delete;
     ~GroupDir();                 // releases the lock (the directory stays)
     const std::string& path() const { return path_; }
+    int fd() const { return lock_fd_; }   // an fd of the directory itself
 
 private:
     std::string path_;

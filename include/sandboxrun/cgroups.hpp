@@ -40,6 +40,10 @@ public:
                                           const std::optional<std::string>& parent = std::nullopt);
 
     virtual void add_process(pid_t pid) = 0;
+    // v2: an fd of the group for clone3(CLONE_INTO_CGROUP), so the child is
+    // born in it instead of being moved (a move waits for an RCU grace
+    // period, milliseconds per run). -1 where that is not possible (v1).
+    virtual int clone_into_fd() const { return -1; }
     virtual std::optional<std::uint64_t> cpu_usec() = 0;   // live, for the CPU limit
     virtual CgroupUsage usage() = 0;
     virtual void kill_all() = 0;

@@ -48,6 +48,9 @@ inline std::string binary() {
     return path;
 }
 inline bool unprivileged() { return run_as() > 0 || geteuid() != 0; }
+// Timing margins widen under full emulation (the cgroup v2 VM without KVM),
+// where every instruction of setup and teardown costs several times more.
+inline double slack() { return env_or("SBX_VM_ACCEL", "") == "tcg" ? 4.0 : 1.0; }
 
 inline std::string read_file(const fs::path& p) {
     std::ifstream f(p, std::ios::binary);

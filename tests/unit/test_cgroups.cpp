@@ -427,8 +427,13 @@ TEST_CASE("cgroup: CPU time of the group matches the child's rusage", "[cgroups]
     std::uint64_t rusage_usec = usec(ru.ru_utime) + usec(ru.ru_stime);
     auto u = cg->usage();
     REQUIRE(u.cpu_usec);
-    CHECK(*u.cpu_usec >= 300000);
-    CHECK(std::max(*u.cpu_usec, rusage_usec) - std::min(*u.cpu_usec, rusage_usec) < 5000);
+    // The child burns 300 ms by its own clock, a little of it before it
+    // joined the group; under full emulation (the cgroup v2 VM without KVM)
+    // those few instructions cost several times more.
+    const char* accel = std::getenv("SBX_VM_ACCEL");
+    const std::uint64_t margin = accel && std::string(accel) == "tcg" ? 20000 : 5000;
+    CHECK(*u.cpu_usec >= 300000 - margin);
+    CHECK(std::max(*u.cpu_usec, rusage_usec) - std::min(*u.cpu_usec, rusage_usec) < margin);
     CHECK(cg->cpu_usec() == u.cpu_usec);
     REQUIRE(u.user_usec);
     REQUIRE(u.system_usec);
