@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,9 +100,19 @@ struct Result {
     std::string report;       // the --report JSON
 };
 
+// In a forked child: become the unprivileged user the suite runs sandboxrun as
+// (SBX_AS_USER), if any; exits the child when that fails.
+inline void become_runner() {
+    if (run_as() > 0 && (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
+                         setresuid(run_as(), run_as(), run_as()) != 0))
+        _exit(203);
+}
+
 // Runs `sandboxrun ARGS...` in `dir`, with a JSON report, under timeout.
+// `prepare`, if given, runs in the child just before it becomes the runner
+// and execs: it may replace fds 0-2 or change the session.
 inline Result run(const WorkDir& dir, const std::vector<std::string>& args, int timeout_s = 60,
-                  const std::string& stdin_text = {}) {
+                  const std::string& stdin_text = {}, const std::function<void()>& prepare = {}) {
     Result r;
     fs::path out = dir.path() / ".out", err = dir.path() / ".err", in = dir.path() / ".in",
              report = dir.path() / ".report.json";
@@ -118,12 +129,12 @@ inline Result run(const WorkDir& dir, const std::vector<std::string>& args, int 
         dup2(i, 0);
         dup2(o, 1);
         dup2(e, 2);
-        if (run_as() > 0) {
-            if (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0) _exit(202);
-            if (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
-                setresuid(run_as(), run_as(), run_as()) != 0)
-                _exit(203);
-        }
+        close(i);
+        close(o);
+        close(e);
+        if (run_as() > 0 && (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0)) _exit(202);
+        if (prepare) prepare();
+        become_runner();
         std::vector<char*> cargv;
         for (auto& a : argv) cargv.push_back(a.data());
         cargv.push_back(nullptr);
@@ -136,10 +147,7 @@ inline Result run(const WorkDir& dir, const std::vector<std::string>& args, int 
     r.out = read_file(out);
     r.err = read_file(err);
     r.report = read_file(report);
-    fs::remove(out);
-    fs::remove(err);
-    fs::remove(in);
-    fs::remove(report);
+    for (const fs::path& p : {out, err, in, report}) fs::remove(p);
     return r;
 }
 

@@ -70,51 +70,6 @@ std::string host_hostname() {
 
 std::size_t file_hash(const fs::path& p) { return std::hash<std::string>{}(read_file(p)); }
 
-// Like sbx::run, with `prepare` run in the child just before it becomes the
-// unprivileged user (if any) and execs sandboxrun: it may change fds 0-2 or
-// the session. stdout is the .out file unless `prepare` replaced fd 1.
-Result run_prepared(const WorkDir& dir, const std::vector<std::string>& args, const std::function<void()>& prepare,
-                    int timeout_s = 60) {
-    Result r;
-    fs::path out = dir.path() / ".out", err = dir.path() / ".err", report = dir.path() / ".report.json";
-    std::vector<std::string> argv = {"timeout", "-s", "KILL", std::to_string(timeout_s), binary(), "--report",
-                                     report.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir.path().c_str()) != 0) _exit(200);
-        int i = open("/dev/null", O_RDONLY), o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644),
-            e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (i < 0 || o < 0 || e < 0) _exit(201);
-        dup2(i, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        close(i);
-        close(o);
-        close(e);
-        if (run_as() > 0 && (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0)) _exit(202);
-        prepare();
-        if (run_as() > 0 && (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
-                             setresuid(run_as(), run_as(), run_as()) != 0))
-            _exit(203);
-        std::vector<char*> cargv;
-        for (auto& a : argv) cargv.push_back(a.data());
-        cargv.push_back(nullptr);
-        execvp(cargv[0], cargv.data());
-        _exit(204);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.out = read_file(out);
-    r.err = read_file(err);
-    r.report = read_file(report);
-    fs::remove(out);
-    fs::remove(err);
-    fs::remove(report);
-    return r;
-}
-
 // A host process of the run's caller that the attack is told about and must not kill.
 class Canary {
 public:
@@ -122,8 +77,7 @@ public:
         pid_ = fork();
         if (pid_ == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (run_as() > 0 && (setresgid(run_as(), run_as(), run_as()) != 0 || setresuid(run_as(), run_as(), run_as()) != 0))
-                _exit(1);
+            become_runner();
             for (;;) pause();
         }
     }
@@ -145,7 +99,7 @@ TEST_CASE("only stdin, stdout and stderr reach the target, even when the caller 
     dir.add_program("fd_leak");
     for (const char* profile : {"c", "python"}) {
         // fd 7: a host file the caller forgot to close; sandboxrun must not pass it on.
-        Result r = run_prepared(dir, {"--profile", profile, "--", "./fd_leak"}, [] {
+        Result r = run(dir, {"--profile", profile, "--", "./fd_leak"}, 60, {}, [] {
             int fd = open("/etc/hostname", O_RDONLY);
             if (fd >= 0 && fd != 7) {
                 dup2(fd, 7);
@@ -182,7 +136,7 @@ TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", 
         }
 
         // The sandbox runs the way a user at that terminal would start it: the pty is its controlling terminal.
-        Result r = run_prepared(dir, {"--profile", "c", "--", "./tiocsti", how}, [slave] {
+        Result r = run(dir, {"--profile", "c", "--", "./tiocsti", how}, 60, {}, [slave] {
             setsid();
             ioctl(slave, TIOCSCTTY, 0);
             dup2(slave, 0);

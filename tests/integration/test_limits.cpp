@@ -286,9 +286,7 @@ TEST_CASE("killing the supervisor kills the run; the next run cleans up", "[limi
     pid_t pid = fork();
     if (pid == 0) {
         if (chdir(dir.path().c_str()) != 0) _exit(200);
-        if (run_as() > 0 && (setgroups(0, nullptr) != 0 || setresgid(run_as(), run_as(), run_as()) != 0 ||
-                             setresuid(run_as(), run_as(), run_as()) != 0))
-            _exit(201);
+        become_runner();
         execl(binary().c_str(), "sandboxrun", "-q", "--profile", "c", "--", "./sleeper", "60000", nullptr);
         _exit(127);
     }
