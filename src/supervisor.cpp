@@ -109,7 +109,7 @@ private:
         if (cgroup_) cgroup_->kill_all();
     }
     void watch();
-    void collect(int init_status, const rusage& ru);
+    void collect(const rusage& ru);
     void log_to_syslog();
 
     const Invocation& inv_;
@@ -258,7 +258,7 @@ int Run::execute() {
     }
 
     // 5. Measure, then remove the cgroup.
-    collect(init_status, ru);
+    collect(ru);
     cgroup_.reset();
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);
@@ -340,8 +340,7 @@ void Run::watch() {
     }
 }
 
-void Run::collect(int init_status, const rusage& ru) {
-    (void)init_status;
+void Run::collect(const rusage& ru) {
     auto& ev = report_.evidence;
     report_.wall_us = end_us_ - start_us_;
     report_.cpu_user_us = tv_us(ru.ru_utime);
