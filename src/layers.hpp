@@ -70,6 +70,11 @@ void close_prepared(MountPlan& plan);
 // Child side, in the new mount namespace: builds the root and pivots into it.
 void apply_mounts(const MountPlan& plan);
 
+// Host side, after the run: clears setuid/setgid bits on files the run left in
+// its writable binds (they are nosuid inside, but not on the host, where a
+// file in a root-owned work dir belongs to root). Returns how many it cleared.
+int disarm_setid_files(const MountPlan& plan);
+
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace
 

@@ -3,6 +3,7 @@
 // pivot_root with the old root detached. Planned as data first (testable and
 // printable without privilege), applied by one function in the child.
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -316,6 +317,32 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
     }
     for (auto& e : userns) close(e.second);
     return warnings;
+}
+
+}  // namespace sandboxrun
+
+namespace sandboxrun {
+
+int disarm_setid_files(const MountPlan& plan) {
+    // nftw passes no user data: the count lives in a thread_local for the walk.
+    static thread_local int cleared;
+    cleared = 0;
+    auto visit = [](const char* path, const struct stat* st, int type, FTW*) -> int {
+        // Regular files only, and never through a symlink (FTW_PHYS); setgid
+        // without group execute is mandatory-locking, not privilege.
+        bool setid = (st->st_mode & S_ISUID) || ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP));
+        if (type == FTW_F && S_ISREG(st->st_mode) && setid &&
+            fchmodat(AT_FDCWD, path, st->st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0)
+            ++cleared;
+        return 0;
+    };
+    int total = 0;
+    for (const MountOp& op : plan.ops)
+        if (op.kind == MountOp::Kind::bind && op.writable) {
+            nftw(op.source.c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);
+            total += cleared;
+        }
+    return total;
 }
 
 }  // namespace sandboxrun

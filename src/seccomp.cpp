@@ -8,6 +8,7 @@
 // x32) kill the process: their syscall numbers mean different things.
 #include "sandboxrun/seccomp.hpp"
 
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -72,6 +73,9 @@ void check(int rc, const std::string& step) {
     if (rc < 0) throw sys_error("seccomp: " + step, {}, -rc);
 }
 
+constexpr std::uint32_t setid_bits = S_ISUID | S_ISGID;
+constexpr std::uint32_t creating_flags = O_CREAT | __O_TMPFILE;
+
 void add_rule(scmp_filter_ctx ctx, std::uint32_t action, const AllowedSyscall& s,
               std::vector<scmp_arg_cmp> conds = {}) {
     check(seccomp_rule_add_array(ctx, action, s.number, static_cast<unsigned>(conds.size()),
@@ -106,6 +110,19 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
         for (auto value : allowed_personalities)
             add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, value)});
         return;
+    case ArgCheck::mode_no_setid: {
+        // The mode is the last argument of each.
+        const unsigned mode_arg = s.name == "fchmodat" || s.name == "fchmodat2" ? 2 : 1;
+        return add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, setid_bits, 0)});
+    }
+    case ArgCheck::create_no_setid: {
+        // The mode is read only when a file is created; otherwise it may be anything.
+        const unsigned flags_arg = s.name == "openat" ? 2 : 1;
+        add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, creating_flags, 0)});
+        return add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_CMP(flags_arg + 1, SCMP_CMP_MASKED_EQ, setid_bits, 0)});
+    }
+    case ArgCheck::enosys:
+        return add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), s);
     }
 }
 

@@ -130,8 +130,11 @@ int Run::execute() {
     Limits limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
     Fd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
-    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
-    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
+    // As root, never write through a symlink: an earlier run may have left one
+    // in the work dir, pointing at a host file.
+    const int out_flags = O_WRONLY | O_CREAT | O_TRUNC | (geteuid() == 0 ? O_NOFOLLOW : 0);
+    Fd out = open_stdio(inv_.stdout_path, out_flags, "--stdout");
+    Fd err = open_stdio(inv_.stderr_path, out_flags, "--stderr");
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -257,9 +260,11 @@ int Run::execute() {
         throw Error(fmt::format("the run's init ended without reporting the target's status (wait status {})", init_status));
     }
 
-    // 5. Measure, then remove the cgroup.
+    // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru);
     cgroup_.reset();
+    if (int n = disarm_setid_files(plan))
+        report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind", n));
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);
     log_to_syslog();

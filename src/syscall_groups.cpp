@@ -232,12 +232,22 @@ constexpr SyscallGroup groups[] = {
      true, privileged_members},
 };
 
-constexpr std::array<std::pair<std::string_view, ArgCheck>, 5> standard_checks{{
+// A setuid file left in a writable bind keeps its bit on the host, where a
+// root-owned work dir makes it root's: the mode checks refuse to create one.
+constexpr std::array<std::pair<std::string_view, ArgCheck>, 13> standard_checks{{
     {"clone", A::clone_no_namespace},
     {"ioctl", A::ioctl_safe_request},
     {"socket", A::socket_family},
     {"socketpair", A::socket_family},
     {"personality", A::personality_query},
+    {"chmod", A::mode_no_setid},
+    {"fchmod", A::mode_no_setid},
+    {"fchmodat", A::mode_no_setid},
+    {"fchmodat2", A::mode_no_setid},
+    {"creat", A::mode_no_setid},
+    {"open", A::create_no_setid},
+    {"openat", A::create_no_setid},
+    {"openat2", A::enosys},
 }};
 
 constexpr std::string_view always_allowed[] = {"write", "read", "close", "execve", "exit_group"};

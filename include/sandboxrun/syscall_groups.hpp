@@ -20,6 +20,9 @@ enum class ArgCheck {
     ioctl_safe_request,   // ioctl: not TIOCSTI / TIOCLINUX / TIOCSETD
     socket_family,        // socket, socketpair: family in Syscalls::socket_families
     personality_query,    // personality: 0 (PER_LINUX) or 0xffffffff (query) only
+    mode_no_setid,        // chmod, fchmod, fchmodat, creat: no setuid/setgid bit in the mode
+    create_no_setid,      // open, openat: no O_CREAT/O_TMPFILE, or no setuid/setgid bit in the mode
+    enosys,               // openat2: its flags and mode live in memory; ENOSYS makes callers fall back
 };
 
 struct GroupMember {

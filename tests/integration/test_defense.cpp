@@ -392,3 +392,16 @@ TEST_CASE("a violation and a limit kill are written to syslog with the run's id"
     CHECK(contains(messages, "run " + wall_id.substr(1, wall_id.size() - 2) + " profile c: wall_time_limit"));
     CHECK(contains(messages, "sandboxrun["));
 }
+
+TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
+    for (const char* how : {"create", "chmod"}) {
+        WorkDir dir;
+        dir.add_program("setuid_plant");
+        Result r = run(dir, {"--profile", "c", "--", "./setuid_plant", how});
+        INFO(how << ": " << r.out << r.err << r.report);
+        CHECK(verdict(r) == "syscall_violation");
+        CHECK(syscall_of(r) == (std::string(how) == "create" ? "openat" : "chmod"));
+        struct stat st {};
+        if (stat((dir.path() / "planted").c_str(), &st) == 0) CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
+    }
+}

@@ -1,10 +1,12 @@
 // The mount plan is data: these tests check it without any privilege.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "../../src/layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -117,4 +119,40 @@ TEST_CASE("proc, dev, devpts and sys follow the policy") {
     CHECK(find(plan, "/sys"));
     CHECK_FALSE(find(plan, "/dev")->writable);   // the profile's /dev/shm tmpfs replaces the default
     CHECK(find(plan, "/dev/shm")->size == (8u << 20));
+}
+
+TEST_CASE("setuid and setgid bits left in writable binds are cleared after the run") {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("sbx-disarm-" + std::to_string(getpid()));
+    fs::create_directories(dir / "sub");
+    auto make = [&](const fs::path& p, mode_t mode) {
+        std::ofstream(p) << "x";
+        REQUIRE(chmod(p.c_str(), mode) == 0);
+    };
+    make(dir / "suid", 04755);
+    make(dir / "sub/sgid", 02755);
+    make(dir / "lock", 02644);   // setgid without group execute: mandatory locking, not privilege
+    make(dir / "plain", 0755);
+    fs::create_symlink("/usr/bin/su", dir / "link");   // never followed
+    struct stat su {};
+    bool su_setuid = stat("/usr/bin/su", &su) == 0 && (su.st_mode & S_ISUID);
+
+    MountPlan plan;
+    plan.ops.push_back({MountOp::Kind::bind, dir.string(), "/box", true});
+    CHECK(disarm_setid_files(plan) == 2);
+    auto mode = [](const fs::path& p) {
+        struct stat st {};
+        stat(p.c_str(), &st);
+        return st.st_mode & 07777;
+    };
+    CHECK(mode(dir / "suid") == 0755);
+    CHECK(mode(dir / "sub/sgid") == 0755);
+    CHECK(mode(dir / "lock") == 02644);
+    CHECK(mode(dir / "plain") == 0755);
+    if (su_setuid) CHECK((mode("/usr/bin/su") & S_ISUID) != 0);
+
+    plan.ops[0].writable = false;   // read-only binds are not walked
+    make(dir / "suid", 04755);
+    CHECK(disarm_setid_files(plan) == 0);
+    fs::remove_all(dir);
 }
