@@ -129,12 +129,12 @@ private:
 int Run::execute() {
     Limits limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
-    Fd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
-    // As root, never write through a symlink: an earlier run may have left one
-    // in the work dir, pointing at a host file.
-    const int out_flags = O_WRONLY | O_CREAT | O_TRUNC | (geteuid() == 0 ? O_NOFOLLOW : 0);
-    Fd out = open_stdio(inv_.stdout_path, out_flags, "--stdout");
-    Fd err = open_stdio(inv_.stderr_path, out_flags, "--stderr");
+    // As root, never open these through a symlink: an earlier run may have left
+    // one in the work dir, pointing at a host file to read or to overwrite.
+    const int no_follow = geteuid() == 0 ? O_NOFOLLOW : 0;
+    Fd in = open_stdio(inv_.stdin_path, O_RDONLY | no_follow, "--stdin");
+    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | no_follow, "--stdout");
+    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC | no_follow, "--stderr");
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;

@@ -405,3 +405,22 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
         if (stat((dir.path() / "planted").c_str(), &st) == 0) CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
     }
 }
+
+TEST_CASE("as root, --stdin/--stdout never go through a planted symlink", "[defense]") {
+    if (unprivileged()) {
+        WARN("unprivileged: the caller's own permissions already bound what a symlink reaches");
+        return;
+    }
+    WorkDir dir;
+    dir.add_program("cat_upper");
+    fs::path victim = dir.path() / "victim.txt";
+    std::ofstream(victim) << "host data\n";
+    fs::create_symlink(victim, dir.path() / "out.txt");
+    fs::create_symlink(victim, dir.path() / "in.txt");
+    Result out = run(dir, {"--profile", "c", "--stdout", (dir.path() / "out.txt").string(), "--", "./cat_upper"});
+    CHECK(out.status == 125);
+    Result in = run(dir, {"--profile", "c", "--stdin", (dir.path() / "in.txt").string(), "--", "./cat_upper"});
+    CHECK(in.status == 125);
+    CHECK(in.out.empty());
+    CHECK(read_file(victim) == "host data\n");
+}
