@@ -94,6 +94,15 @@ std::uint64_t tv_us(const timeval& tv) {
 class Run {
 public:
     Run(const Invocation& inv, Report& report) : inv_(inv), policy_(inv.policy), report_(report) {}
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+    // An error between clone and the end of the run must not leave the run behind.
+    ~Run() {
+        if (child_.pid > 0 && !reaped_) {
+            kill_run();
+            waitpid(child_.pid, nullptr, 0);
+        }
+    }
 
     int execute();
 
@@ -120,6 +129,7 @@ private:
     Child child_;
     Fd pidfd_, seccomp_sock_, listener_, signal_fd_;
     bool killed_ = false;
+    bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
     // CPU the run spent before the target's execve (our own setup inside the
     // sandbox): not the program's, so neither charged nor reported.
@@ -127,7 +137,7 @@ private:
 };
 
 int Run::execute() {
-    Limits limits = policy_.limits;
+    const Limits& limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
     // As root, never open these through a symlink: an earlier run may have left
     // one in the work dir, pointing at a host file to read or to overwrite.
@@ -229,6 +239,7 @@ int Run::execute() {
     } catch (...) {
         kill_run();
         waitpid(child_.pid, nullptr, 0);
+        reaped_ = true;
         throw;
     }
     start_us_ = now_us();
@@ -241,6 +252,7 @@ int Run::execute() {
     int init_status = 0;
     rusage ru{};
     if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
+    reaped_ = true;
     end_us_ = now_us();
     log_step("run ended");
 
