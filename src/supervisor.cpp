@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -75,11 +76,24 @@ std::string new_run_id() {
     return fmt::format("{:016x}", r);
 }
 
+// Opens a --stdin/--stdout/--stderr file. As root, not through a symlink and
+// only a regular file or a device: an earlier run may have planted a link to
+// a host file, or a FIFO that would block us forever (opened non-blocking,
+// then checked).
 Fd open_stdio(const std::optional<std::string>& path, int flags, const char* option) {
     if (!path) return {};
-    int fd = open(path->c_str(), flags | O_CLOEXEC, 0644);
-    if (fd < 0) throw sys_error(option, *path);
-    return Fd(fd);
+    const bool root = geteuid() == 0;
+    Fd fd(open(path->c_str(), flags | O_CLOEXEC | (root ? O_NOFOLLOW | O_NONBLOCK : 0), 0644));
+    if (fd.get() < 0) throw sys_error(option, *path);
+    if (root) {
+        struct stat st {};
+        if (fstat(fd.get(), &st) != 0) throw sys_error(std::string(option) + ": fstat", *path);
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+            throw Error(std::string(option) + ": " + *path + ": not a regular file or a device");
+        if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
+            throw sys_error(std::string(option) + ": fcntl", *path);
+    }
+    return fd;
 }
 
 // A cgroup counter minus its value when the target started.
@@ -139,12 +153,9 @@ private:
 int Run::execute() {
     const Limits& limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
-    // As root, never open these through a symlink: an earlier run may have left
-    // one in the work dir, pointing at a host file to read or to overwrite.
-    const int no_follow = geteuid() == 0 ? O_NOFOLLOW : 0;
-    Fd in = open_stdio(inv_.stdin_path, O_RDONLY | no_follow, "--stdin");
-    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | no_follow, "--stdout");
-    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC | no_follow, "--stderr");
+    Fd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
+    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
+    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;

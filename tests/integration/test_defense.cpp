@@ -16,6 +16,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <chrono>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -406,7 +408,7 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
     }
 }
 
-TEST_CASE("as root, --stdin/--stdout never go through a planted symlink", "[defense]") {
+TEST_CASE("as root, --stdin/--stdout never go through a planted symlink or FIFO", "[defense]") {
     if (unprivileged()) {
         WARN("unprivileged: the caller's own permissions already bound what a symlink reaches");
         return;
@@ -423,4 +425,17 @@ TEST_CASE("as root, --stdin/--stdout never go through a planted symlink", "[defe
     CHECK(in.status == 125);
     CHECK(in.out.empty());
     CHECK(read_file(victim) == "host data\n");
+
+    // A planted FIFO would block the supervisor forever on open.
+    REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
+    for (const char* option : {"--stdin", "--stdout"}) {
+        auto t0 = std::chrono::steady_clock::now();
+        Result r = run(dir, {"--profile", "c", option, (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
+        INFO(option << ": " << r.err);
+        CHECK(r.status == 125);
+        CHECK(r.err.find("fifo") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    }
+    // Devices stay usable.
+    CHECK(run(dir, {"--profile", "c", "--stdout", "/dev/null", "--", "./cat_upper"}).status == 0);
 }
