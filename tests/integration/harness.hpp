@@ -36,15 +36,21 @@ inline std::string binary() {
     static const std::string path = [] {
         std::string built = env_or("SBX_BIN", "sandboxrun");
         if (run_as() <= 0) return built;
-        static fs::path dir = [] {
-            char tmpl[] = "/tmp/sbx-bin-XXXXXX";
-            fs::path d = mkdtemp(tmpl);
-            chmod(d.c_str(), 0755);
-            std::atexit([] { std::error_code ec; fs::remove_all(dir, ec); });
-            return d;
-        }();
-        fs::copy_file(built, dir / "sandboxrun", fs::copy_options::overwrite_existing);
-        return (dir / "sandboxrun").string();
+        // Removed when the test binary exits.
+        static const struct TempDir {
+            fs::path path;
+            TempDir() {
+                char tmpl[] = "/tmp/sbx-bin-XXXXXX";
+                path = mkdtemp(tmpl);
+                chmod(path.c_str(), 0755);
+            }
+            ~TempDir() {
+                std::error_code ec;
+                fs::remove_all(path, ec);
+            }
+        } dir;
+        fs::copy_file(built, dir.path / "sandboxrun", fs::copy_options::overwrite_existing);
+        return (dir.path / "sandboxrun").string();
     }();
     return path;
 }
