@@ -586,24 +586,36 @@ TEST_CASE("cgroup: 20 groups made at once are distinct", "[cgroups][root]") {
     for (const auto& d : listed) CHECK_FALSE(exists(d));
 }
 
-TEST_CASE("cgroup: stale groups of a dead supervisor are cleaned up, live ones kept", "[cgroups][root]") {
-    auto live = real_group();
-    if (!live) return;
+namespace {
+
+// What a killed supervisor leaves: its group directories and, if asked for,
+// the pid of a process still running in them.
+struct StaleGroup {
+    pid_t sleeper = -1;
+    std::vector<std::string> dirs;
+};
+
+// Forks a "supervisor" that makes a group beneath `parent` (beneath our own
+// cgroup when none), optionally puts an exec'd sleeper in it, and dies
+// without removing anything.
+StaleGroup leave_stale_group(const std::optional<std::string>& parent, bool with_sleeper) {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    // The "supervisor" makes a group, puts an exec'd process in it and dies
-    // without destroying anything.
-    Child supervisor([w = p[1]] {
+    // The id is drawn here: a forked child would repeat our next new_run_id().
+    Child supervisor([w = p[1], parent, with_sleeper, id = new_run_id()] {
         std::vector<std::string> warnings;
-        auto cg = Cgroup::create({}, new_run_id(), warnings);
+        auto cg = Cgroup::create({}, id, warnings, parent);
         if (!cg) std::_Exit(1);
-        pid_t sleeper = ::fork();
-        if (sleeper == 0) {
-            ::alarm(10);
-            ::execl("/bin/sleep", "sleep", "10", static_cast<char*>(nullptr));
-            ::_exit(127);
+        pid_t sleeper = -1;
+        if (with_sleeper) {
+            sleeper = ::fork();
+            if (sleeper == 0) {
+                ::alarm(10);
+                ::execl("/bin/sleep", "sleep", "10", static_cast<char*>(nullptr));
+                ::_exit(127);
+            }
+            cg->add_process(sleeper);
         }
-        cg->add_process(sleeper);
         std::string msg = std::to_string(sleeper);
         for (const auto& d : dynamic_cast<const cd::GroupBase&>(*cg).directories()) msg += "\n" + d;
         if (::write(w, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) std::_Exit(1);
@@ -621,8 +633,15 @@ TEST_CASE("cgroup: stale groups of a dead supervisor are cleaned up, live ones k
     REQUIRE(WEXITSTATUS(status) == 0);
     auto lines = cd::words(msg);
     REQUIRE(lines.size() >= 2);
-    pid_t sleeper = std::stoi(lines[0]);
-    std::vector<std::string> stale(lines.begin() + 1, lines.end());
+    return {std::stoi(lines[0]), {lines.begin() + 1, lines.end()}};
+}
+
+}  // namespace
+
+TEST_CASE("cgroup: stale groups of a dead supervisor are cleaned up, live ones kept", "[cgroups][root]") {
+    auto live = real_group();
+    if (!live) return;
+    auto [sleeper, stale] = leave_stale_group(std::nullopt, true);
     struct Guard {  // removes the stale groups even when a check below fails
         std::vector<std::string> dirs;
         ~Guard() { for (const auto& d : dirs) cd::destroy_group(d); }
@@ -738,34 +757,6 @@ std::vector<std::string> groups_in(const std::string& dir) {
     return out;
 }
 
-// Forks a "supervisor" that makes a group beneath `parent` and dies without
-// removing it; returns the group's directories.
-std::vector<std::string> leave_stale_group(const std::string& parent) {
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    // The id is drawn here: a forked child would repeat our next new_run_id().
-    Child supervisor([w = p[1], parent, id = new_run_id()] {
-        std::vector<std::string> warnings;
-        auto cg = Cgroup::create({}, id, warnings, parent);
-        if (!cg) std::_Exit(1);
-        std::string msg;
-        for (const auto& d : dynamic_cast<const cd::GroupBase&>(*cg).directories()) msg += d + "\n";
-        if (::write(w, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) std::_Exit(1);
-        std::_Exit(0);  // no destructor runs: the group is left behind, unlocked
-        return 0;
-    });
-    ::close(p[1]);
-    supervisor.go();
-    int status = supervisor.wait();
-    std::string msg;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    return cd::words(msg);
-}
-
 }  // namespace
 
 TEST_CASE("cgroup: v1 groups go beneath a relative --cgroup-parent and are removed", "[cgroups][root]") {
@@ -837,7 +828,7 @@ TEST_CASE("cgroup: an absolute v1 --cgroup-parent needs the same cgroup path in 
 TEST_CASE("cgroup: stale groups beneath the --cgroup-parent are swept there", "[cgroups][root]") {
     TestParent parent;
     if (!parent.usable()) return;
-    auto stale = leave_stale_group(parent.name());
+    auto stale = leave_stale_group(parent.name(), false).dirs;
     REQUIRE(stale.size() == parent.dirs().size());
     for (const auto& d : stale) CHECK(exists(d));
     cleanup_stale_cgroups();  // our own cgroups only: not there
@@ -850,7 +841,7 @@ TEST_CASE("cgroup: stale groups beneath the --cgroup-parent are swept there", "[
     for (const auto& d : stale) CHECK_FALSE(exists(d));
 
     // And so does cleanup given the parent, while the live group stays.
-    stale = leave_stale_group(parent.name());
+    stale = leave_stale_group(parent.name(), false).dirs;
     for (const auto& d : stale) CHECK(exists(d));
     CHECK(cleanup_stale_cgroups(parent.name()) == 1);
     for (const auto& d : stale) CHECK_FALSE(exists(d));
