@@ -48,10 +48,14 @@ void mkdir_p(const std::string& path, mode_t mode = 0755) {
     }
 }
 
-// Creates what a mount needs to sit on: a directory, or an empty file for a file bind.
-void make_mountpoint(const std::string& path, bool directory) {
+void mkdir_parent(const std::string& path) {
     auto slash = path.rfind('/');
     if (slash != std::string::npos) mkdir_p(path.substr(0, slash));
+}
+
+// Creates what a mount needs to sit on: a directory, or an empty file for a file bind.
+void make_mountpoint(const std::string& path, bool directory) {
+    mkdir_parent(path);
     if (directory) {
         mkdir_p(path);
         return;
@@ -250,8 +254,7 @@ void apply_mounts(const MountPlan& plan) {
                 break;
             }
             case MountOp::Kind::symlink: {
-                auto slash = path.rfind('/');
-                if (slash != std::string::npos) mkdir_p(path.substr(0, slash));
+                mkdir_parent(path);
                 if (symlink(op.source.c_str(), path.c_str()) != 0 && errno != EEXIST)
                     throw sys_error("mounts: symlink", op.target);
                 break;

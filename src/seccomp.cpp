@@ -246,12 +246,6 @@ std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow) 
     return out;
 }
 
-std::vector<std::string> syscall_group_names() {
-    std::vector<std::string> out;
-    for (const auto& g : syscall_groups()) out.emplace_back(g.name);
-    return out;
-}
-
 int apply_seccomp(const SeccompProgram& program, int notify_sock) {
     if (program.code.empty() || program.code.size() > BPF_MAXINSNS ||
         (program.notify && notify_sock < 0)) {

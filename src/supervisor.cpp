@@ -406,7 +406,7 @@ void Run::log_to_syslog() {
     for (const auto& a : inv_.argv) command += (command.empty() ? "" : " ") + a;
     openlog("sandboxrun", LOG_PID, LOG_AUTHPRIV);
     syslog(ev.syscall_violation ? LOG_WARNING : LOG_NOTICE, "run %s profile %s: %s%s%s; command: %s",
-           report_.run_id.c_str(), report_.profile.c_str(), verdict_name(decide_verdict(ev)),
+           report_.run_id.c_str(), report_.profile.c_str(), verdict_name(report_.verdict),
            ev.syscall_violation ? " syscall " : "", report_.syscall_name.c_str(), command.c_str());
     closelog();
 }

@@ -26,7 +26,6 @@ void validate_syscalls(const Syscalls& syscalls);
 
 // Every name in `allow` with groups expanded (for --explain and tests).
 std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow);
-std::vector<std::string> syscall_group_names();
 
 // Target side, after every other step: installs the filter with no_new_privs
 // already set. When program.notify, hands the listener fd to the supervisor
