@@ -1,5 +1,6 @@
 // cgroup v1: one directory <parent>/sandboxrun/<run_id> in each of the memory,
 // pids and cpuacct hierarchies (fewer when they are co-mounted or missing).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,11 +16,14 @@ namespace {
 struct Group {
     GroupDir dir;
     std::vector<std::string> controllers;
+    int tasks_fd = -1;   // <dir>/tasks, open for writing
 };
 
 class CgroupV1 final : public GroupBase {
 public:
     ~CgroupV1() override {
+        for (const auto& g : groups_)
+            if (g.tasks_fd >= 0) close(g.tasks_fd);
         try {
             for (const auto& g : groups_) destroy_group(g.dir.path());
         } catch (...) {  // a destructor must not throw (only bad_alloc could get here)
@@ -88,6 +92,12 @@ public:
 
     std::vector<std::string> unapplied() const override { return unapplied_; }
 
+    std::vector<TasksFile> self_join_files() const override {
+        std::vector<TasksFile> out;
+        for (const auto& g : groups_) out.push_back({g.tasks_fd, g.dir.path() + "/tasks"});
+        return out;
+    }
+
     std::vector<std::string> directories() const override {
         std::vector<std::string> out;
         for (const auto& g : groups_) out.push_back(g.dir.path());
@@ -96,6 +106,9 @@ public:
 
     void add_group(GroupDir dir, std::vector<std::string> controllers) {
         groups_.push_back({std::move(dir), std::move(controllers)});
+        std::string tasks = groups_.back().dir.path() + "/tasks";
+        groups_.back().tasks_fd = open(tasks.c_str(), O_WRONLY | O_CLOEXEC);
+        if (groups_.back().tasks_fd < 0) throw sys_error("cgroup: open", tasks);
     }
 
     const std::string* dir_of(const char* controller) const {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sandboxrun/cgroups.hpp"
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/policy.hpp"
 #include "sandboxrun/seccomp.hpp"
@@ -113,8 +114,9 @@ struct ChildContext {
     Identity id;
     std::vector<std::string> envp;
     bool have_cgroup = false;       // else rlimits stand in for memory, tasks and CPU
+    std::vector<TasksFile> cgroup_join;   // v1: the child moves itself into these groups
     int landlock_abi = 0;
-    int go_read = -1;               // supervisor -> child: maps written, cgroup joined
+    int go_read = -1;               // supervisor -> child: maps written (v2: cgroup joined)
     int error_write = -1;           // child/target -> supervisor: why setup failed
     int status_write = -1;          // child -> supervisor: the target's wait status
     int seccomp_sock = -1;          // target -> supervisor: the seccomp listener

@@ -28,6 +28,12 @@ void setup_child(const ChildContext& ctx) {
     if (read(ctx.go_read, &go, 1) != 1) _exit(exit_sandbox_error);   // supervisor gone or failed
     close(ctx.go_read);
 
+    // v1: into the run's groups by our own hand (see Cgroup::self_join_files),
+    // before anything of the run's is done.
+    for (const TasksFile& t : ctx.cgroup_join) {
+        if (write(t.fd, "0", 1) != 1) throw sys_error("child: join cgroup", t.path);
+        close(t.fd);
+    }
     // Only now are we in the run's cgroup, so the new cgroup namespace is rooted there.
     if (unshare(CLONE_NEWCGROUP) != 0) throw sys_error("child: unshare(CLONE_NEWCGROUP)");
 

@@ -218,6 +218,7 @@ int Run::execute() {
     ctx.id = id;
     ctx.envp = build_environment(policy_.env, policy_.limits, environ);
     ctx.have_cgroup = cgroup_ != nullptr;
+    if (cgroup_) ctx.cgroup_join = cgroup_->self_join_files();
     ctx.landlock_abi = landlock.abi;
     ctx.go_read = go.read.get();
     ctx.error_write = failure.write.get();
@@ -229,7 +230,7 @@ int Run::execute() {
     if (out.get() >= 0) ctx.stdio[1] = out.get();
     if (err.get() >= 0) ctx.stdio[2] = err.get();
 
-    // 3. Clone, map ids, join the cgroup, release the child.
+    // 3. Clone, map ids, join the cgroup (v1: the child joins itself), release the child.
     bool born_in_cgroup = false;
     if (cgroup_ && cgroup_->clone_into_fd() >= 0) {
         child_ = spawn_child(ctx, cgroup_->clone_into_fd());
@@ -246,7 +247,7 @@ int Run::execute() {
     try {
         write_id_maps(child_.pid, id);
         log_step("id maps");
-        if (cgroup_ && !born_in_cgroup) cgroup_->add_process(child_.pid);
+        if (cgroup_ && !born_in_cgroup && ctx.cgroup_join.empty()) cgroup_->add_process(child_.pid);
     } catch (...) {
         kill_run();
         waitpid(child_.pid, nullptr, 0);

@@ -15,6 +15,13 @@
 
 namespace sandboxrun {
 
+// An open `tasks` file of a v1 group: a thread that writes "0" to it moves
+// itself into the group.
+struct TasksFile {
+    int fd;
+    std::string path;   // for messages
+};
+
 struct CgroupUsage {
     std::optional<std::uint64_t> cpu_usec;      // user + system, all tasks of the run
     std::optional<std::uint64_t> user_usec;
@@ -44,6 +51,13 @@ public:
     // born in it instead of being moved (a move waits for an RCU grace
     // period, milliseconds per run). -1 where that is not possible (v1).
     virtual int clone_into_fd() const { return -1; }
+    // v1: the group's `tasks` files, opened here. Moving another process in
+    // (add_process) takes the threadgroup lock, whose first writer after a
+    // quiet spell waits an RCU grace period (5-15 ms per run); a thread that
+    // writes "0" moves only itself and skips that lock. So the child joins
+    // on its own, first thing, before it runs anything of the target's.
+    // Empty where that is not possible (v2).
+    virtual std::vector<TasksFile> self_join_files() const { return {}; }
     virtual std::optional<std::uint64_t> cpu_usec() = 0;   // live, for the CPU limit
     virtual CgroupUsage usage() = 0;
     virtual void kill_all() = 0;
