@@ -11,9 +11,11 @@
 namespace sandboxrun {
 
 void drop_capabilities() {
-    for (int cap = 0; cap <= 63; ++cap)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-            throw sys_error("capabilities: drop from bounding set", std::to_string(cap));
+    for (int cap = 0; cap <= 63; ++cap) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        if (errno == EINVAL) break;   // numbers are contiguous: past this kernel's last one
+        throw sys_error("capabilities: drop from bounding set", std::to_string(cap));
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         throw sys_error("capabilities: clear ambient set");
     if (prctl(PR_SET_SECUREBITS, 0x2f /* NOROOT, NO_SETUID_FIXUP and KEEP_CAPS, each locked */, 0, 0, 0) != 0 &&

@@ -122,7 +122,13 @@ struct ChildContext {
     int seccomp_sock = -1;          // target -> supervisor: the seccomp listener
     int supervisor_pidfd = -1;      // readable once the supervisor has exited
     int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2
+    std::uint64_t verbose_t0 = 0;   // -v: the supervisor's start time; 0: quiet
 };
+
+// Microseconds on the monotonic clock, and the -v line for a setup step at
+// `now` since `t0` (the supervisor's start): one format on both sides of clone.
+std::uint64_t monotonic_us();
+void print_step(std::uint64_t t0, const char* step);
 
 struct Child {
     pid_t pid = -1;

@@ -14,7 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -55,11 +57,13 @@ void setup_child(const ChildContext& ctx) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
     pollfd supervisor{ctx.supervisor_pidfd, POLLIN, 0};
     if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
+    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: in its cgroup, credentials set");
 
     apply_mounts(*ctx.plan);
     const std::string& hostname = ctx.inv->policy.hostname;
     if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);
     setup_network(ctx.inv->policy.net);
+    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: root built, network up");
 }
 
 // pid 1: fork the target, reap everything, report the target's status, exit.
@@ -98,6 +102,16 @@ void setup_child(const ChildContext& ctx) {
 }
 
 }  // namespace
+
+std::uint64_t monotonic_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+void print_step(std::uint64_t t0, const char* step) {
+    std::fprintf(stderr, "sandboxrun: %8.3f ms  %s\n", static_cast<double>(monotonic_us() - t0) / 1000.0, step);
+}
 
 [[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message) {
     ChildFailure f{};

@@ -64,12 +64,6 @@ Pipe make_pipe(const char* what) {
     return {Fd(p[0]), Fd(p[1])};
 }
 
-std::uint64_t now_us() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-}
-
 std::string new_run_id() {
     std::uint64_t r = 0;
     if (getrandom(&r, sizeof r, 0) != sizeof r) throw sys_error("supervisor: getrandom");
@@ -122,7 +116,7 @@ public:
 
 private:
     void log_step(const char* step) {
-        if (inv_.verbose) std::fprintf(stderr, "sandboxrun: %8.3f ms  %s\n", (now_us() - t0_) / 1000.0, step);
+        if (inv_.verbose) print_step(t0_, step);
     }
     void kill_run() {
         if (killed_) return;
@@ -138,7 +132,7 @@ private:
     const Invocation& inv_;
     const Policy& policy_;
     Report& report_;
-    std::uint64_t t0_ = now_us();
+    std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
     Fd pidfd_, seccomp_sock_, listener_, signal_fd_;
@@ -225,6 +219,7 @@ int Run::execute() {
     ctx.status_write = status.write.get();
     ctx.seccomp_sock = target_sock.get();
     ctx.supervisor_pidfd = self.get();
+    if (inv_.verbose) ctx.verbose_t0 = t0_;
     for (int i = 0; i < 3; ++i) ctx.stdio[i] = i;
     if (in.get() >= 0) ctx.stdio[0] = in.get();
     if (out.get() >= 0) ctx.stdio[1] = out.get();
@@ -254,7 +249,7 @@ int Run::execute() {
         reaped_ = true;
         throw;
     }
-    start_us_ = now_us();
+    start_us_ = monotonic_us();
     if (write(go.write.get(), "g", 1) != 1) throw sys_error("supervisor: release child");
     go.write.reset();
     log_step("released");
@@ -265,7 +260,7 @@ int Run::execute() {
     rusage ru{};
     if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
     reaped_ = true;
-    end_us_ = now_us();
+    end_us_ = monotonic_us();
     log_step("run ended");
 
     // A setup failure inside the child outranks whatever else happened.
@@ -299,7 +294,7 @@ void Run::watch() {
     const auto& limits = policy_.limits;
     const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
     for (;;) {
-        std::uint64_t now = now_us();
+        std::uint64_t now = monotonic_us();
         long timeout_ms = -1;
         if (limits.wall_time) {
             std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u;
@@ -334,7 +329,7 @@ void Run::watch() {
         if (fds[1].revents) {
             // The target waits for our ack before its execve: the program's
             // time starts here (the counters are read before the ack is sent).
-            std::uint64_t handover_us = now_us();
+            std::uint64_t handover_us = monotonic_us();
             CgroupUsage handover_cpu = cgroup_ ? cgroup_->usage() : CgroupUsage{};
             // No listener arrives when the target failed before its filter:
             // the failure pipe says why, so a failed hand-over is no error here.
@@ -346,6 +341,7 @@ void Run::watch() {
             if (listener_.get() >= 0) {
                 start_us_ = handover_us;
                 setup_cpu_ = handover_cpu;
+                log_step("target: filter installed, listener received");
             }
         }
         if (fds[2].revents & POLLIN) {

@@ -69,6 +69,8 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     std::string exec_path;
     try {
         // d. a new session without a controlling terminal, limits, fds, work dir
+        // The last step that may still print: stderr becomes the program's below.
+        if (ctx.verbose_t0) print_step(ctx.verbose_t0, "target: forked");
         if (setsid() < 0) throw sys_error("target: setsid");
         reset_signals();
         apply_rlimits(inv.policy.limits, ctx.have_cgroup);

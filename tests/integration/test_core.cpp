@@ -45,6 +45,22 @@ TEST_CASE("the exit status and the signal of the target are mirrored") {
     CHECK(json_field(segv.report, "signal") == "11");
 }
 
+TEST_CASE("with -v every setup step is timed, on both sides of clone, never into the program's stderr") {
+    WorkDir dir;
+    Result r = run(dir, {"-v", "--profile", "c", "--stderr", "prog.err", "--", "/bin/sh", "-c", "echo oops >&2"});
+    REQUIRE(r.status == 0);
+    CHECK(dir.read("prog.err") == "oops\n");
+    std::size_t at = 0;
+    for (const char* step : {"identity", "seccomp compiled", "cloned", "child: in its cgroup, credentials set",
+                             "child: root built, network up", "target: forked",
+                             "target: filter installed, listener received", "run ended", "accounted"}) {
+        INFO(r.err);
+        std::size_t found = r.err.find(std::string(" ms  ") + step + "\n", at);
+        CHECK(found != std::string::npos);
+        if (found != std::string::npos) at = found;
+    }
+}
+
 TEST_CASE("output and input pass through") {
     WorkDir dir;
     dir.add_program("cat_upper");
