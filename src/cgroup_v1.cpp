@@ -39,40 +39,44 @@ public:
     }
 
     std::optional<std::uint64_t> cpu_usec() override {
-        const std::string* d = dir_of("cpuacct");
-        if (!d) return std::nullopt;
-        auto ns = read_number(*d + "/cpuacct.usage");
+        const Group* g = group_of("cpuacct");
+        auto ns = g ? read_number_at(g->dir.fd(), "cpuacct.usage") : std::nullopt;
         return ns ? std::optional<std::uint64_t>(*ns / 1000) : std::nullopt;
     }
 
-    CgroupUsage usage() override {
+    CgroupUsage cpu_usage() override {
         CgroupUsage u;
         u.cpu_usec = cpu_usec();
-        if (const std::string* d = dir_of("cpuacct"); d && u.cpu_usec) {
-            // The user/system counters are tick samples (and lose ticks to steal
-            // time in VMs): use them only to split the exact total, as the
-            // kernel does for getrusage.
-            auto user = read_number(*d + "/cpuacct.usage_user");
-            auto sys = read_number(*d + "/cpuacct.usage_sys");
-            if (!user || !sys) {  // older kernels: USER_HZ ticks in cpuacct.stat
-                std::string stat = read_file(*d + "/cpuacct.stat").value_or("");
-                user = keyed_value(stat, "user");
-                sys = keyed_value(stat, "system");
-            }
-            if (user && sys) {
-                std::uint64_t total = *u.cpu_usec;
-                u.user_usec = *user + *sys == 0
-                    ? total
-                    : static_cast<std::uint64_t>(static_cast<long double>(total) * *user / (*user + *sys));
-                u.system_usec = total - *u.user_usec;
-            }
+        const Group* g = group_of("cpuacct");
+        if (!g || !u.cpu_usec) return u;
+        // The user/system counters are tick samples (and lose ticks to steal
+        // time in VMs): use them only to split the exact total, as the
+        // kernel does for getrusage.
+        auto user = read_number_at(g->dir.fd(), "cpuacct.usage_user");
+        auto sys = read_number_at(g->dir.fd(), "cpuacct.usage_sys");
+        if (!user || !sys) {  // older kernels: USER_HZ ticks in cpuacct.stat
+            std::string stat = read_file_at(g->dir.fd(), "cpuacct.stat").value_or("");
+            user = keyed_value(stat, "user");
+            sys = keyed_value(stat, "system");
         }
-        if (const std::string* d = dir_of("memory")) {
-            u.memory_peak = read_number(*d + "/memory.max_usage_in_bytes");
-            u.oom_killed = keyed_value(read_file(*d + "/memory.oom_control").value_or(""), "oom_kill").value_or(0) > 0;
+        if (user && sys) {
+            std::uint64_t total = *u.cpu_usec;
+            u.user_usec = *user + *sys == 0
+                ? total
+                : static_cast<std::uint64_t>(static_cast<long double>(total) * *user / (*user + *sys));
+            u.system_usec = total - *u.user_usec;
         }
-        if (const std::string* d = dir_of("pids"))
-            u.pids_limit_hit = keyed_value(read_file(*d + "/pids.events").value_or(""), "max").value_or(0) > 0;
+        return u;
+    }
+
+    CgroupUsage usage() override {
+        CgroupUsage u = cpu_usage();
+        if (const Group* g = group_of("memory")) {
+            u.memory_peak = read_number_at(g->dir.fd(), "memory.max_usage_in_bytes");
+            u.oom_killed = keyed_value(read_file_at(g->dir.fd(), "memory.oom_control").value_or(""), "oom_kill").value_or(0) > 0;
+        }
+        if (const Group* g = group_of("pids"))
+            u.pids_limit_hit = keyed_value(read_file_at(g->dir.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
         return u;
     }
 
@@ -106,27 +110,27 @@ public:
 
     void add_group(GroupDir dir, std::vector<std::string> controllers) {
         groups_.push_back({std::move(dir), std::move(controllers)});
-        std::string tasks = groups_.back().dir.path() + "/tasks";
-        groups_.back().tasks_fd = open(tasks.c_str(), O_WRONLY | O_CLOEXEC);
-        if (groups_.back().tasks_fd < 0) throw sys_error("cgroup: open", tasks);
+        Group& g = groups_.back();
+        g.tasks_fd = openat(g.dir.fd(), "tasks", O_WRONLY | O_CLOEXEC);
+        if (g.tasks_fd < 0) throw sys_error("cgroup: open", g.dir.path() + "/tasks");
     }
 
-    const std::string* dir_of(const char* controller) const {
+    const Group* group_of(const char* controller) const {
         for (const auto& g : groups_)
             if (std::find(g.controllers.begin(), g.controllers.end(), controller) != g.controllers.end())
-                return &g.dir.path();
+                return &g;
         return nullptr;
     }
 
     // Returns false (and records why) when the limit could not be written.
-    bool set_limit(const char* what, const char* controller, const std::string& file, const std::string& value,
+    bool set_limit(const char* what, const char* controller, const char* file, const std::string& value,
                    bool optional) {
-        const std::string* d = dir_of(controller);
-        if (!d) {
+        const Group* g = group_of(controller);
+        if (!g) {
             unapplied_.push_back(std::string(what) + ": no cgroup v1 " + controller + " hierarchy is mounted");
             return false;
         }
-        int err = write_file(*d + "/" + file, value);
+        int err = write_file_at(g->dir.fd(), file, value);
         if (err && !(optional && err == ENOENT)) {
             unapplied_.push_back(std::string(what) + ": cannot write " + file + ": " + std::strerror(err));
             return false;
@@ -152,7 +156,7 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
             return nullptr;  // ~CgroupV1 removes the groups already made
         }
     }
-    if (!cg->dir_of("cpuacct"))
+    if (!cg->group_of("cpuacct"))
         warnings.push_back("cgroup v1: no cpuacct hierarchy is mounted; the cgroup does not measure CPU time");
     if (limits.memory) {
         std::string bytes = std::to_string(*limits.memory);

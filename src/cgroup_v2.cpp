@@ -33,21 +33,25 @@ public:
     }
 
     std::optional<std::uint64_t> cpu_usec() override {
-        return keyed_value(read_file(group_.path() + "/cpu.stat").value_or(""), "usage_usec");
+        return keyed_value(read_file_at(group_.fd(), "cpu.stat").value_or(""), "usage_usec");
     }
 
-    CgroupUsage usage() override {
-        const std::string& dir = group_.path();
+    CgroupUsage cpu_usage() override {
         CgroupUsage u;
-        std::string cpu = read_file(dir + "/cpu.stat").value_or("");
+        std::string cpu = read_file_at(group_.fd(), "cpu.stat").value_or("");
         u.cpu_usec = keyed_value(cpu, "usage_usec");
         u.user_usec = keyed_value(cpu, "user_usec");
         // The kernel scales user and system separately and rounds each; derive
         // system so that the two add up to the exact total.
         if (u.cpu_usec && u.user_usec) u.system_usec = *u.cpu_usec - std::min(*u.cpu_usec, *u.user_usec);
-        u.memory_peak = read_number(dir + "/memory.peak");  // kernel >= 5.19
-        u.oom_killed = keyed_value(read_file(dir + "/memory.events").value_or(""), "oom_kill").value_or(0) > 0;
-        u.pids_limit_hit = keyed_value(read_file(dir + "/pids.events").value_or(""), "max").value_or(0) > 0;
+        return u;
+    }
+
+    CgroupUsage usage() override {
+        CgroupUsage u = cpu_usage();
+        u.memory_peak = read_number_at(group_.fd(), "memory.peak");  // kernel >= 5.19
+        u.oom_killed = keyed_value(read_file_at(group_.fd(), "memory.events").value_or(""), "oom_kill").value_or(0) > 0;
+        u.pids_limit_hit = keyed_value(read_file_at(group_.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
         return u;
     }
 
@@ -57,8 +61,8 @@ public:
     std::vector<std::string> unapplied() const override { return unapplied_; }
     std::vector<std::string> directories() const override { return {group_.path()}; }
 
-    void set_limit(const char* what, const std::string& file, const std::string& value, bool optional) {
-        int err = write_file(group_.path() + "/" + file, value);
+    void set_limit(const char* what, const char* file, const std::string& value, bool optional) {
+        int err = write_file_at(group_.fd(), file, value);
         if (err && !(optional && err == ENOENT))
             unapplied_.push_back(std::string(what) + ": cannot write " + file + ": " + std::strerror(err));
     }

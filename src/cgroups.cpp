@@ -132,8 +132,14 @@ std::vector<std::string> sweep_locked(const std::string& base) {
 
 // ---- file I/O ---------------------------------------------------------------
 
-std::optional<std::string> read_file(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+std::optional<std::string> read_file(const std::string& path) { return read_file_at(AT_FDCWD, path.c_str()); }
+
+int write_file(const std::string& path, const std::string& text) { return write_file_at(AT_FDCWD, path.c_str(), text); }
+
+std::optional<std::uint64_t> read_number(const std::string& path) { return read_number_at(AT_FDCWD, path.c_str()); }
+
+std::optional<std::string> read_file_at(int dir_fd, const char* name) {
+    Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return std::nullopt;
     std::string out;
     char buf[4096];
@@ -148,8 +154,8 @@ std::optional<std::string> read_file(const std::string& path) {
     }
 }
 
-int write_file(const std::string& path, const std::string& text) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+int write_file_at(int dir_fd, const char* name, const std::string& text) {
+    Fd fd(::openat(dir_fd, name, O_WRONLY | O_CLOEXEC));
     if (fd.get() < 0) return errno;
     ssize_t n;
     do n = ::write(fd.get(), text.data(), text.size());
@@ -178,8 +184,8 @@ std::optional<std::uint64_t> keyed_value(const std::string& text, const std::str
     return std::nullopt;
 }
 
-std::optional<std::uint64_t> read_number(const std::string& path) {
-    auto text = read_file(path);
+std::optional<std::uint64_t> read_number_at(int dir_fd, const char* name) {
+    auto text = read_file_at(dir_fd, name);
     if (!text) return std::nullopt;
     auto w = words(*text);
     if (w.size() != 1) return std::nullopt;

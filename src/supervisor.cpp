@@ -330,7 +330,7 @@ void Run::watch() {
             // The target waits for our ack before its execve: the program's
             // time starts here (the counters are read before the ack is sent).
             std::uint64_t handover_us = monotonic_us();
-            CgroupUsage handover_cpu = cgroup_ ? cgroup_->usage() : CgroupUsage{};
+            CgroupUsage handover_cpu = cgroup_ ? cgroup_->cpu_usage() : CgroupUsage{};
             // No listener arrives when the target failed before its filter:
             // the failure pipe says why, so a failed hand-over is no error here.
             try {

@@ -32,6 +32,11 @@ int write_file(const std::string& path, const std::string& text); // 0 or errno
 // The number after `key` in "key value" lines (cpu.stat, memory.events, ...).
 std::optional<std::uint64_t> keyed_value(const std::string& text, const std::string& key);
 std::optional<std::uint64_t> read_number(const std::string& path);
+// The same, relative to an open directory of the group: no walk of the long
+// cgroupfs path on every read of a run's counters.
+std::optional<std::string> read_file_at(int dir_fd, const char* name);
+int write_file_at(int dir_fd, const char* name, const std::string& text);
+std::optional<std::uint64_t> read_number_at(int dir_fd, const char* name);
 std::vector<std::string> words(const std::string& text);
 
 // ---- where the hierarchies are ----------------------------------------------
