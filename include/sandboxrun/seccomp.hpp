@@ -33,7 +33,10 @@ SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& ne
 // syscalls, allow names, errno rules (name and errno) and socket families, each
 // in order, and the network switch. Origins only name places in messages and
 // are left out, so a profile that extends a stock one and changes only limits
-// or mounts has the stock profile's key.
+// or mounts has the stock profile's key. The group tables and argument checks
+// are code, not input: the same build compiles the table from them (meson
+// reruns the generator when the core library changes), and the unit tests
+// compare every stored program with a fresh compile.
 std::string seccomp_key(const Syscalls& syscalls, const Network& net);
 
 // One program compiled at build time (src/precompile_filters.cpp).
