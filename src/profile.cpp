@@ -548,6 +548,14 @@ std::optional<std::string_view> stock_profile_text(std::string_view name) {
     return std::nullopt;
 }
 
+ProfileResolver stock_resolver() {
+    return [](const std::string& name) -> std::optional<ProfileText> {
+        auto text = stock_profile_text(name);
+        if (!text) return std::nullopt;
+        return ProfileText{fmt::format("{}{}.toml", stock_prefix, name), std::string(*text)};
+    };
+}
+
 ProfileResolver default_resolver(std::vector<std::string> dirs) {
     if (const char* env = std::getenv("SANDBOXRUN_PROFILE_PATH")) {
         std::string_view rest = env;
@@ -571,8 +579,7 @@ ProfileResolver default_resolver(std::vector<std::string> dirs) {
             if (auto text = read_file(path)) return ProfileText{path, std::move(*text)};
             looked.push_back(path);
         }
-        if (auto text = stock_profile_text(name))
-            return ProfileText{fmt::format("{}{}.toml", stock_prefix, name), std::string(*text)};
+        if (auto text = stock_resolver()(name)) return text;
         // The resolver knows where it looked; say so rather than a bare "not found".
         throw Error(fmt::format("profile \"{}\" not found; looked in {} and the stock profiles ({})", name,
                                 fmt::join(looked, ", "), fmt::join(stock_profile_names(), ", ")));

@@ -6,6 +6,10 @@
 // -> USER_NOTIF, so the supervisor, holding the listener, learns which syscall
 // was attempted, names it and kills the run. Other arches (i386 via int 0x80,
 // x32) kill the process: their syscall numbers mean different things.
+//
+// The stock profiles' programs are compiled at build time (precompile_filters):
+// compile_seccomp looks the policy's key up there first, since libseccomp
+// costs 1-2 ms of every run's start.
 #include "sandboxrun/seccomp.hpp"
 
 #include <fcntl.h>
@@ -29,6 +33,10 @@
 
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/syscall_groups.hpp"
+
+#ifndef SANDBOXRUN_VERSION
+#error "SANDBOXRUN_VERSION must be defined (meson sets it to the project version)"
+#endif
 
 namespace sandboxrun {
 namespace {
@@ -158,6 +166,23 @@ std::vector<sock_filter> export_bpf(scmp_filter_ctx ctx) {
     return code;
 }
 
+// One field of the key: its length first, so no name can run into the next.
+void put_field(std::string& key, std::string_view text) {
+    key += ' ';
+    key += std::to_string(text.size());
+    key += ':';
+    key += text;
+}
+
+// A precompiled program skips libseccomp and with it seccomp_init's check that
+// this kernel has the actions the program returns.
+bool kernel_has_actions(const PrecompiledFilter& filter) {
+    auto available = [](std::uint32_t action) {
+        return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+    };
+    return available(SECCOMP_RET_KILL_PROCESS) && (!filter.notify || available(SECCOMP_RET_USER_NOTIF));
+}
+
 }  // namespace
 
 void validate_syscalls(const Syscalls& syscalls) {
@@ -198,7 +223,42 @@ void validate_syscalls(const Syscalls& syscalls) {
             throw Error("socket_families: unknown address family \"" + name + "\"");
 }
 
+std::string seccomp_key(const Syscalls& syscalls, const Network& net) {
+    const scmp_version* lib = seccomp_version();
+    std::string key = "sandboxrun " SANDBOXRUN_VERSION "; libseccomp " + std::to_string(lib->major) + "." +
+                      std::to_string(lib->minor) + "." + std::to_string(lib->micro) + "; arch " +
+                      std::to_string(seccomp_arch_native()) + "\nalways";
+    for (const auto& name : always_allowed_syscalls()) put_field(key, name);
+    key += "\nallow";
+    for (const auto& name : syscalls.allow) put_field(key, name);
+    key += "\nerrno";
+    for (const auto& rule : syscalls.errno_rules) {
+        put_field(key, rule.name);
+        key += '=';
+        key += std::to_string(rule.errno_value);
+    }
+    key += "\nfamilies";
+    for (const auto& name : syscalls.socket_families) put_field(key, name);
+    key += net.enabled ? "\nnetwork on\n" : "\nnetwork off\n";
+    return key;
+}
+
+std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, const Network& net) {
+    const std::string key = seccomp_key(syscalls, net);
+    for (const auto& filter : precompiled_filters())
+        if (filter.key == key) {
+            if (!kernel_has_actions(filter)) return std::nullopt;
+            return SeccompProgram{{filter.code.begin(), filter.code.end()}, filter.notify};
+        }
+    return std::nullopt;
+}
+
 SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net) {
+    if (auto program = precompiled_seccomp(syscalls, net)) return std::move(*program);
+    return compile_seccomp_fresh(syscalls, net);
+}
+
+SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& net) {
     validate_syscalls(syscalls);
     FilterCtx f(SCMP_ACT_NOTIFY);
     check(seccomp_attr_set(f.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),

@@ -27,6 +27,11 @@ using ProfileResolver = std::function<std::optional<ProfileText>(const std::stri
 // is found it throws Error listing every place it looked (not nullopt).
 ProfileResolver default_resolver(std::vector<std::string> dirs);
 
+// The stock profiles compiled into the binary, and nothing else (nullopt for
+// any other name), named as default_resolver names them: profiles installed
+// in /etc or $SANDBOXRUN_PROFILE_PATH cannot change what it loads.
+ProfileResolver stock_resolver();
+
 // Loads `name` and everything it extends; throws Error (file:line:column: message).
 Policy load_profile(const std::string& name, const ProfileResolver& resolve);
 

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sandboxrun/policy.hpp"
@@ -18,8 +20,41 @@ struct SeccompProgram {
     bool notify = false;               // violations go to a user-notification listener
 };
 
-// Resolves groups, names and argument conditions into BPF. Throws Error.
+// The program for this policy: precompiled_seccomp when it has one, else
+// compile_seccomp_fresh. Throws Error.
 SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net);
+
+// Resolves groups, names and argument conditions into BPF with libseccomp,
+// never looking at the table. Throws Error.
+SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& net);
+
+// Everything compile_seccomp_fresh reads, as text compared exactly: the
+// sandboxrun version, libseccomp's version and native arch, the always-allowed
+// syscalls, allow names, errno rules (name and errno) and socket families, each
+// in order, and the network switch. Origins only name places in messages and
+// are left out, so a profile that extends a stock one and changes only limits
+// or mounts has the stock profile's key. The group tables and argument checks
+// are code, not input: the same build compiles the table from them (meson
+// reruns the generator when the core library changes), and the unit tests
+// compare every stored program with a fresh compile.
+std::string seccomp_key(const Syscalls& syscalls, const Network& net);
+
+// One program compiled at build time (src/precompile_filters.cpp).
+struct PrecompiledFilter {
+    std::string_view key;              // seccomp_key of the policy it was compiled from
+    std::span<const sock_filter> code;
+    bool notify = false;
+};
+
+// The table of stock-profile programs. Defined in the generated
+// precompiled_filters.cpp, which only sandboxrun and the unit tests link, and
+// empty in src/precompiled_none.cpp, which the generator itself links.
+std::span<const PrecompiledFilter> precompiled_filters();
+
+// A copy of the table's program for seccomp_key(syscalls, net), or nullopt
+// when the table has none or this kernel lacks an action it returns (then
+// compile_seccomp_fresh fails as it always did, with its own message).
+std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, const Network& net);
 
 // Throws Error naming the origin of the first unknown group or syscall name.
 void validate_syscalls(const Syscalls& syscalls);

@@ -28,16 +28,6 @@ ProfileResolver map_resolver(std::map<std::string, std::string> files) {
     };
 }
 
-// Only the compiled-in profiles, named as default_resolver names them, so that
-// profiles installed in /etc or $SANDBOXRUN_PROFILE_PATH cannot change the result.
-ProfileResolver stock_resolver() {
-    return [](const std::string& name) -> std::optional<ProfileText> {
-        auto text = stock_profile_text(name);
-        if (!text) return std::nullopt;
-        return ProfileText{"<stock>/" + name + ".toml", std::string(*text)};
-    };
-}
-
 Policy load_text(const std::string& text) { return load_profile("p", map_resolver({{"p", text}})); }
 
 template <class F>

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <set>
 
@@ -37,12 +38,10 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-Policy stock(const std::string& name) {
-    return load_profile(name, [](const std::string& n) -> std::optional<ProfileText> {
-        auto text = stock_profile_text(n);
-        if (!text) return std::nullopt;
-        return ProfileText{"<stock>/" + n + ".toml", std::string(*text)};
-    });
+Policy stock(const std::string& name) { return load_profile(name, stock_resolver()); }
+
+bool same_code(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(sock_filter)) == 0;
 }
 
 Syscalls minimal_syscalls() {
@@ -482,4 +481,136 @@ TEST_CASE("a target that dies before its filter gives -1, not a listener", "[sec
     CHECK(receive_seccomp_listener(sv[0]) == -1);
     close(sv[0]);
     REQUIRE(waitpid(pid, nullptr, 0) == pid);
+}
+
+// --- programs precompiled at build time (src/precompile_filters.cpp) --------
+
+TEST_CASE("every stock profile's precompiled program is what libseccomp compiles now",
+          "[seccomp][precompiled]") {
+    const auto names = stock_profile_names();
+    REQUIRE(names.size() >= 5);
+    for (const auto& name : names) {
+        INFO(name);
+        const Policy p = stock(name);
+        const auto precompiled = precompiled_seccomp(p.syscalls, p.net);
+        if (!precompiled) {
+            // The generator leaves a profile out only when it cannot compile it.
+            CHECK_THROWS_AS(compile_seccomp_fresh(p.syscalls, p.net), Error);
+            continue;
+        }
+        const SeccompProgram fresh = compile_seccomp_fresh(p.syscalls, p.net);
+        CHECK(precompiled->notify == fresh.notify);
+        CHECK(precompiled->code.size() == fresh.code.size());
+        CHECK(same_code(precompiled->code, fresh.code));
+        CHECK(same_code(compile_seccomp(p.syscalls, p.net).code, fresh.code));
+    }
+}
+
+TEST_CASE("the table holds one entry per distinct key", "[seccomp][precompiled]") {
+    std::set<std::string_view> keys;
+    for (const auto& filter : precompiled_filters()) {
+        CHECK(keys.insert(filter.key).second);
+        CHECK(!filter.code.empty());
+    }
+}
+
+TEST_CASE("a policy one input away from a stock profile misses the table and still compiles",
+          "[seccomp][precompiled]") {
+    const Policy p = stock("cpp-run");
+    const auto stock_program = precompiled_seccomp(p.syscalls, p.net);
+    REQUIRE(stock_program);
+    // mlock, not pipe2: javascript is exactly cpp-run's syscalls plus pipe2 (a hit).
+    REQUIRE_FALSE(contains(expand_syscalls(p.syscalls.allow), "mlock"));
+
+    Syscalls more = p.syscalls;
+    more.allow.push_back("mlock");
+    more.allow_origins.push_back("test");
+    Syscalls with_errno = p.syscalls;
+    with_errno.errno_rules.push_back({"ptrace", EPERM, "test"});
+    for (const Syscalls& s : {more, with_errno}) {
+        CHECK_FALSE(precompiled_seccomp(s, p.net));
+        const SeccompProgram compiled = compile_seccomp(s, p.net);
+        CHECK(same_code(compiled.code, compile_seccomp_fresh(s, p.net).code));
+        CHECK_FALSE(same_code(compiled.code, stock_program->code));
+    }
+    // Network on: no stock profile allows an IP socket family, so the program
+    // comes out the same; the key still differs (with AF_INET allowed it would not be).
+    const Network on{.enabled = true};
+    CHECK_FALSE(precompiled_seccomp(p.syscalls, on));
+    CHECK(same_code(compile_seccomp(p.syscalls, on).code, stock_program->code));
+}
+
+TEST_CASE("a profile extending a stock one with other limits and mounts gets the stock program",
+          "[seccomp][precompiled]") {
+    const ProfileResolver resolve = [](const std::string& name) -> std::optional<ProfileText> {
+        if (name == "judge")
+            return ProfileText{"/etc/sandboxrun/profiles/judge.toml",
+                               "extends = \"cpp-run\"\n"
+                               "[limits]\nmemory = \"1GiB\"\ncpu_time = \"2s\"\n"
+                               "[filesystem]\nro = [\"/opt\"]\ntmpfs = { \"/scratch\" = \"16MiB\" }\n"};
+        return stock_resolver()(name);
+    };
+    const Policy judge = load_profile("judge", resolve);
+    const Policy cpp_run = stock("cpp-run");
+    REQUIRE(judge.limits.memory != cpp_run.limits.memory);
+    CHECK(seccomp_key(judge.syscalls, judge.net) == seccomp_key(cpp_run.syscalls, cpp_run.net));
+    const auto program = precompiled_seccomp(judge.syscalls, judge.net);
+    REQUIRE(program);
+    CHECK(same_code(program->code, compile_seccomp_fresh(cpp_run.syscalls, cpp_run.net).code));
+}
+
+TEST_CASE("the key changes with every input and not with origins", "[seccomp][precompiled]") {
+    Syscalls base = minimal_syscalls();
+    base.errno_rules = {{"ptrace", EPERM, "a.toml:1:1"}, {"kcmp", EACCES, "a.toml:2:1"}};
+    base.socket_families = {"AF_UNIX", "AF_INET"};
+    const Network net{};
+    const std::string key = seccomp_key(base, net);
+
+    const scmp_version* lib = seccomp_version();
+    CHECK_THAT(key, Catch::Contains("sandboxrun " SANDBOXRUN_VERSION ";"));
+    CHECK_THAT(key, Catch::Contains("libseccomp " + std::to_string(lib->major) + "." +
+                                    std::to_string(lib->minor) + "." + std::to_string(lib->micro)));
+    for (auto name : always_allowed_syscalls()) CHECK_THAT(key, Catch::Contains(std::string(name)));
+
+    using Change = std::function<void(Syscalls&, Network&)>;
+    const std::vector<std::pair<const char*, Change>> changes = {
+        {"one more allowed name", [](Syscalls& s, Network&) { s.allow.push_back("pipe2"); }},
+        {"one allowed name fewer", [](Syscalls& s, Network&) { s.allow.pop_back(); }},
+        {"an allowed name replaced", [](Syscalls& s, Network&) { s.allow.back() = "@ipc"; }},
+        {"allow order", [](Syscalls& s, Network&) { std::swap(s.allow[0], s.allow[1]); }},
+        {"an errno value", [](Syscalls& s, Network&) { s.errno_rules[0].errno_value = EACCES; }},
+        {"an errno name", [](Syscalls& s, Network&) { s.errno_rules[0].name = "syslog"; }},
+        {"one more errno rule", [](Syscalls& s, Network&) { s.errno_rules.push_back({"bpf", EPERM, ""}); }},
+        {"no errno rules", [](Syscalls& s, Network&) { s.errno_rules.clear(); }},
+        {"errno order", [](Syscalls& s, Network&) { std::swap(s.errno_rules[0], s.errno_rules[1]); }},
+        {"one family fewer", [](Syscalls& s, Network&) { s.socket_families.pop_back(); }},
+        {"family order", [](Syscalls& s, Network&) { std::swap(s.socket_families[0], s.socket_families[1]); }},
+        {"network on", [](Syscalls&, Network& n) { n.enabled = true; }},
+        {"an errno name moved to allow",
+         [](Syscalls& s, Network&) {
+             s.allow.push_back(s.errno_rules.back().name);
+             s.errno_rules.pop_back();
+         }},
+    };
+    for (const auto& [what, change] : changes) {
+        INFO(what);
+        Syscalls s = base;
+        Network n = net;
+        change(s, n);
+        CHECK(seccomp_key(s, n) != key);
+    }
+
+    // Names cannot run into each other.
+    Syscalls ab = base, a = base;
+    ab.allow = {"ab", "c"};
+    a.allow = {"a", "bc"};
+    CHECK(seccomp_key(ab, net) != seccomp_key(a, net));
+
+    // Origins and loopback change messages and the network namespace, not the program.
+    Syscalls origins = base;
+    for (auto& o : origins.allow_origins) o = "elsewhere.toml:9:9";
+    origins.allow_origins.push_back("one more");
+    for (auto& r : origins.errno_rules) r.origin = "--learn";
+    CHECK(seccomp_key(origins, net) == key);
+    CHECK(seccomp_key(base, Network{.enabled = false, .loopback = !net.loopback}) == key);
 }
