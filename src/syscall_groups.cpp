@@ -317,31 +317,4 @@ std::vector<AllowedSyscall> expand_allowed(const std::vector<std::string>& allow
     return out;
 }
 
-std::vector<MaskedValue> complement_of(const std::vector<std::uint32_t>& excluded) {
-    // Walk the binary trie of `excluded` from the top bit: every branch no
-    // excluded value takes is a whole block of allowed values, named by its
-    // prefix. At most 32 blocks per excluded value.
-    std::vector<MaskedValue> out;
-    std::function<void(int, std::uint32_t, std::vector<std::uint32_t>)> walk =
-        [&](int depth, std::uint32_t prefix, std::vector<std::uint32_t> inside) {
-            const std::uint32_t mask =
-                depth == 0 ? 0 : static_cast<std::uint32_t>(~0ULL << (32 - depth));
-            if (inside.empty()) {
-                out.push_back({mask, prefix});
-                return;
-            }
-            if (depth == 32) return;   // an excluded value itself
-            const std::uint32_t bit = 1U << (31 - depth);
-            std::vector<std::uint32_t> zero, one;
-            for (auto v : inside) (v & bit ? one : zero).push_back(v);
-            walk(depth + 1, prefix, std::move(zero));
-            walk(depth + 1, prefix | bit, std::move(one));
-        };
-    std::vector<std::uint32_t> unique(excluded);
-    std::sort(unique.begin(), unique.end());
-    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    walk(0, 0, std::move(unique));
-    return out;
-}
-
 }  // namespace sandboxrun

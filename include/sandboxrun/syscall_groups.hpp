@@ -72,14 +72,5 @@ int native_syscall_number(std::string_view name);
 // "AF_UNIX" -> AF_UNIX; -1 when unknown.
 int socket_family_number(std::string_view name);
 
-// The 32-bit values whose low 32 bits are not in `excluded`, as
-// (mask, value) pairs: x is allowed iff (x & mask) == value for some pair.
-// Used to express "ioctl request is not TIOCSTI" with SCMP_CMP_MASKED_EQ
-// only, since the kernel ignores the high half of an int argument.
-struct MaskedValue {
-    std::uint32_t mask;
-    std::uint32_t value;
-};
-std::vector<MaskedValue> complement_of(const std::vector<std::uint32_t>& excluded);
 
 }  // namespace sandboxrun
