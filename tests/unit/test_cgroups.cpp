@@ -130,10 +130,16 @@ int touch_memory(std::uint64_t bytes) {
 bool dies_within(pid_t pid, std::chrono::milliseconds budget) {
     auto deadline = std::chrono::steady_clock::now() + budget;
     do {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // Gone, a zombie, or gone between open and read (ESRCH): dead.
+        int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return true;
+        char buf[1024];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        ::close(fd);
+        if (n <= 0) return true;
+        std::string stat(buf, static_cast<std::size_t>(n));
         auto paren = stat.rfind(')');
-        if (!in || paren == std::string::npos || stat.substr(paren + 2, 1) == "Z") return true;
+        if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z') return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     } while (std::chrono::steady_clock::now() < deadline);
     return false;
