@@ -6,10 +6,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <random>
 #include <string>
 
 #include "layers.hpp"
@@ -46,7 +46,11 @@ Identity reserve_identity(const UidRange& range) {
     if (mkdir(slot_dir, 0700) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", slot_dir);
 
     // Start at a random slot so concurrent runs rarely contend for the same lock.
-    std::uint32_t start = std::random_device{}() % range.count;
+    // (getrandom, not std::random_device: that probes the CPU with cpuid, a
+    // trap to the hypervisor in a VM.)
+    std::uint32_t start = 0;
+    if (getrandom(&start, sizeof start, 0) != sizeof start) throw sys_error("uid range: getrandom");
+    start %= range.count;
     for (std::uint32_t i = 0; i < range.count; ++i) {
         std::uint32_t slot = (start + i) % range.count;
         std::string path = std::string(slot_dir) + "/" + std::to_string(range.first + slot);
