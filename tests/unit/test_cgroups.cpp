@@ -104,6 +104,19 @@ public:
         return status;
     }
 
+    // Waits for a child that reports on pipe `fd` (its write end already
+    // closed here) and exited 0; returns what it wrote.
+    std::string wait_for_report(int fd) {
+        int status = wait();
+        std::string msg;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+        return msg;
+    }
+
 private:
     pid_t pid_ = -1;
     int go_ = -1;
@@ -630,13 +643,7 @@ StaleGroup leave_stale_group(const std::optional<std::string>& parent, bool with
     });
     ::close(p[1]);
     supervisor.go();
-    int status = supervisor.wait();
-    std::string msg;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
+    std::string msg = supervisor.wait_for_report(p[0]);
     auto lines = cd::words(msg);
     REQUIRE(lines.size() >= 2);
     return {std::stoi(lines[0]), {lines.begin() + 1, lines.end()}};
@@ -892,13 +899,7 @@ TEST_CASE("cgroup: on a real cgroup2 mount, only a process alone in its cgroup m
         ::close(p[1]);
         REQUIRE(cd::write_file(own + "/cgroup.procs", std::to_string(child.pid())) == 0);
         child.go();
-        int status = child.wait();
-        std::string msg;
-        char buf[4096];
-        for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
-        ::close(p[0]);
-        REQUIRE(WIFEXITED(status));
-        REQUIRE(WEXITSTATUS(status) == 0);
+        std::string msg = child.wait_for_report(p[0]);
         auto nl = msg.find('\n');
         return std::make_pair(msg.substr(0, nl), msg.substr(nl + 1));
     };
