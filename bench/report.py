@@ -47,6 +47,9 @@ for line in open(os.path.join(work, "syscalls.txt")):
     cur["getppid"].append(float(vals["getppid_ns"]))
     cur["ioctl"].append(float(vals["ioctl_ns"]))
 best = {k: {m: min(v[m]) for m in v} for k, v in sys_cost.items()}
+# How far one row's rounds lie apart: a difference between rows below that is a tie.
+spread = {k: {m: max(v[m]) - min(v[m]) for m in v} for k, v in sys_cost.items()}
+getppid_spread = max(spread[k]["getppid"] for k in ("sandboxrun", "allow-all", "bwrap-docker"))
 
 # ---- throughput, memory ----------------------------------------------------
 def tp(s):
@@ -70,10 +73,12 @@ targets = [
      f"{true_run:.2f} ms vs 1/2 x {startup['bwrap /bin/true']['mean']:.2f} ms"),
     ("syscalls: sandboxrun getppid within 5 ns of the allow-everything floor",
      best["sandboxrun"]["getppid"] - best["allow-all"]["getppid"] <= 5.0,
-     f"{best['sandboxrun']['getppid']:.1f} ns vs {best['allow-all']['getppid']:.1f} ns"),
+     f"{best['sandboxrun']['getppid']:.1f} ns vs {best['allow-all']['getppid']:.1f} ns; "
+     f"a row's rounds spread by up to {getppid_spread:.1f} ns"),
     ("syscalls: sandboxrun getppid below bwrap with a Docker-like allowlist",
      best["sandboxrun"]["getppid"] < best["bwrap-docker"]["getppid"],
-     f"{best['sandboxrun']['getppid']:.1f} ns vs {best['bwrap-docker']['getppid']:.1f} ns"),
+     f"{best['sandboxrun']['getppid']:.1f} ns vs {best['bwrap-docker']['getppid']:.1f} ns; "
+     f"a row's rounds spread by up to {getppid_spread:.1f} ns"),
     (f"throughput: {sbx_n} runs, two at a time, no failures",
      sbx_f == 0 and int(env["BENCH_REPORTS_OK"]) == sbx_n, f"{sbx_f} failed, {env['BENCH_REPORTS_OK']} reports"),
     ("throughput: no leftover cgroups, mounts or processes",
