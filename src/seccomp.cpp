@@ -209,16 +209,14 @@ void put_field(std::string& key, std::string_view text) {
     key += text;
 }
 
-// A precompiled program skips libseccomp and with it seccomp_init's check that
-// this kernel has the actions the program returns.
-bool kernel_has_actions(const PrecompiledFilter& filter) {
+}  // namespace
+
+bool seccomp_actions_available(bool notify) {
     auto available = [](std::uint32_t action) {
         return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
     };
-    return available(SECCOMP_RET_KILL_PROCESS) && (!filter.notify || available(SECCOMP_RET_USER_NOTIF));
+    return available(SECCOMP_RET_KILL_PROCESS) && (!notify || available(SECCOMP_RET_USER_NOTIF));
 }
-
-}  // namespace
 
 void validate_syscalls(const Syscalls& syscalls) {
     const auto never = never_allowed_syscalls();
@@ -282,7 +280,7 @@ std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, cons
     const std::string key = seccomp_key(syscalls, net);
     for (const auto& filter : precompiled_filters())
         if (filter.key == key) {
-            if (!kernel_has_actions(filter)) return std::nullopt;
+            if (!seccomp_actions_available(filter.notify)) return std::nullopt;
             return SeccompProgram{{filter.code.begin(), filter.code.end()}, filter.notify};
         }
     return std::nullopt;

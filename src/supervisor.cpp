@@ -168,8 +168,9 @@ int Run::execute() {
         for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
     log_step("mount plan");
 
-    // 1. The filter is compiled once, here, not in the child.
-    SeccompProgram filter = compile_seccomp(policy_.syscalls, policy_.net);
+    // 1. The filter is compiled once, here, not in the child (or found
+    // compiled: at build time for the stock profiles, in the cache for others).
+    SeccompProgram filter = compile_seccomp_cached(policy_.syscalls, policy_.net, default_seccomp_cache_dir());
     log_step("seccomp compiled");
     LandlockStatus landlock = landlock_probe();
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;

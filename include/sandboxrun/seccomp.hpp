@@ -56,6 +56,27 @@ std::span<const PrecompiledFilter> precompiled_filters();
 // compile_seccomp_fresh fails as it always did, with its own message).
 std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, const Network& net);
 
+// A stored program (table or cache) skips libseccomp and with it
+// seccomp_init's check that this kernel has the actions the program returns.
+bool seccomp_actions_available(bool notify);
+
+// compile_seccomp with a run-time cache in `cache_dir` for what the table
+// does not hold (custom allowlists, --network): a stored program whose key
+// matches exactly is used, else the policy is compiled and stored. Nothing
+// there is trusted (nor written) unless the directory belongs to our euid
+// with no access for anyone else, and the file to our euid with no write for
+// anyone else; a bad or short file is ignored. Empty `cache_dir`: no cache.
+// Throws Error as compile_seccomp does.
+SeccompProgram compile_seccomp_cached(const Syscalls& syscalls, const Network& net, const std::string& cache_dir);
+
+// /run/sandboxrun/bpf for root, $XDG_RUNTIME_DIR/sandboxrun-bpf for others,
+// "" (no cache) when neither applies.
+std::string default_seccomp_cache_dir();
+
+// A cache file's name and contents for `key` (exposed for the tests).
+std::string seccomp_cache_name(const std::string& key);
+std::string seccomp_cache_entry(const std::string& key, const SeccompProgram& program);
+
 // Throws Error naming the origin of the first unknown group or syscall name.
 void validate_syscalls(const Syscalls& syscalls);
 

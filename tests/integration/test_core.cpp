@@ -190,6 +190,34 @@ TEST_CASE("a disallowed syscall kills the run and is named") {
     CHECK(r.status == 128 + 9);
 }
 
+TEST_CASE("a custom profile's filter is cached (root: 0600 in a 0700 dir) and still enforced from the cache") {
+    WorkDir dir;
+    // An errno rule no stock profile has: the build-time table holds no program for it.
+    // (Allowing sched_setscheduler instead would hit the table: that is the pascal profile.)
+    dir.write("custom.toml", "extends = \"c\"\n[syscalls]\nerrno = { sched_setscheduler = \"EPERM\" }\n");
+    dir.add_program("forbidden_syscall");
+    for (int round = 0; round < 2; ++round) {
+        Result r = run(dir, {"--profile", "./custom.toml", "--", "./forbidden_syscall", "ptrace"});
+        INFO("round " << round << ": " << r.err << r.report);
+        CHECK(verdict(r) == "syscall_violation");
+        CHECK(json_field(r.report, "name") == "\"ptrace\"");
+    }
+    if (unprivileged()) return;   // the cache lives in $XDG_RUNTIME_DIR there, if anywhere
+    const fs::path cache = "/run/sandboxrun/bpf";
+    struct stat st {};
+    REQUIRE(::stat(cache.c_str(), &st) == 0);
+    CHECK(st.st_uid == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    bool found = false;
+    for (const auto& e : fs::directory_iterator(cache)) {
+        if (read_file(e.path()).find("sched_setscheduler") == std::string::npos) continue;
+        found = true;
+        REQUIRE(::stat(e.path().c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0600);
+    }
+    CHECK(found);
+}
+
 TEST_CASE("a program compiled inside the sandbox runs inside it") {
     WorkDir dir;
     dir.write("main.cpp", "#include <iostream>\nint main(){std::string s; std::cin >> s; std::cout << \"hi \" << s << '\\n';}\n");

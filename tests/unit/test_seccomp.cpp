@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -598,4 +600,90 @@ TEST_CASE("the key changes with every input and not with origins", "[seccomp][pr
     for (auto& r : origins.errno_rules) r.origin = "--learn";
     CHECK(seccomp_key(origins, net) == key);
     CHECK(seccomp_key(base, Network{.enabled = false, .loopback = !net.loopback}) == key);
+}
+
+namespace {
+
+// A cache directory of our own (0700), removed afterwards.
+struct CacheDir {
+    std::string path;
+    CacheDir() {
+        char tmpl[] = "/tmp/sandboxrun-bpf-test-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~CacheDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+// A policy the build-time table cannot hold.
+Syscalls custom_syscalls() {
+    Syscalls s = minimal_syscalls();
+    s.allow.push_back("@process");
+    s.allow_origins.push_back("test");
+    return s;
+}
+
+void write_entry(const std::string& path, const std::string& entry, mode_t mode = 0600) {
+    ::unlink(path.c_str());
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, entry.data(), entry.size()) == static_cast<ssize_t>(entry.size()));
+    ::close(fd);
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the run-time cache stores a compiled policy and serves it back", "[seccomp]") {
+    CacheDir dir;
+    const Syscalls s = custom_syscalls();
+    REQUIRE_FALSE(precompiled_seccomp(s, Network{}));   // else the table answers, not the cache
+    const auto fresh = compile_seccomp_fresh(s, Network{});
+    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, fresh.code));
+
+    const std::string key = seccomp_key(s, Network{});
+    const std::string file = dir.path + "/" + seccomp_cache_name(key);
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(st.st_uid == ::geteuid());
+
+    // What comes back is what the file holds: plant another valid program under this key.
+    const auto other = compile_seccomp_fresh(minimal_syscalls(), Network{});
+    REQUIRE_FALSE(same_code(other.code, fresh.code));
+    write_entry(file, seccomp_cache_entry(key, other));
+    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, other.code));
+    // No cache: always compiled.
+    CHECK(same_code(compile_seccomp_cached(s, Network{}, "").code, fresh.code));
+}
+
+TEST_CASE("the cache is not trusted where someone else could have written, nor a wrong file", "[seccomp]") {
+    CacheDir dir;
+    const Syscalls s = custom_syscalls();
+    const std::string key = seccomp_key(s, Network{});
+    const std::string file = dir.path + "/" + seccomp_cache_name(key);
+    const auto fresh = compile_seccomp_fresh(s, Network{});
+    const auto other = compile_seccomp_fresh(minimal_syscalls(), Network{});
+    const std::string good = seccomp_cache_entry(key, other);
+    write_entry(file, good);
+    REQUIRE(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, other.code));   // trusted as is
+
+    SECTION("the file is writable by its group") { write_entry(file, good, 0620); }
+    SECTION("the file is writable by others") { write_entry(file, good, 0602); }
+    SECTION("the directory is open to others") { REQUIRE(::chmod(dir.path.c_str(), 0755) == 0); }
+    SECTION("the file holds another key") { write_entry(file, seccomp_cache_entry(key + " ", other)); }
+    SECTION("the file is cut short") { write_entry(file, good.substr(0, good.size() - 3)); }
+    SECTION("the file is a symlink to a good entry") {
+        write_entry(dir.path + "/elsewhere", good);
+        ::unlink(file.c_str());
+        REQUIRE(::symlink((dir.path + "/elsewhere").c_str(), file.c_str()) == 0);
+    }
+    SECTION("the file belongs to another uid") {
+        if (::geteuid() != 0) return;   // only root can give it away
+        REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    }
+    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, fresh.code));
 }
