@@ -67,8 +67,9 @@ std::optional<SeccompProgram> parse_entry(const std::string& text, const std::st
     if (text.size() < at + key_size + 1 || text.compare(at, key_size, key) != 0 || key_size != key.size())
         return std::nullopt;
     at += key_size;
+    if (text[at] != '\0' && text[at] != '\1') return std::nullopt;
     SeccompProgram program;
-    program.notify = text[at++] == 1;
+    program.notify = text[at++] == '\1';
     const std::size_t bytes = text.size() - at;
     if (bytes == 0 || bytes % sizeof(sock_filter) != 0 || bytes / sizeof(sock_filter) > BPF_MAXINSNS)
         return std::nullopt;
