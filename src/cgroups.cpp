@@ -19,23 +19,11 @@
 
 #include "sandboxrun/cgroup_detail.hpp"
 #include "sandboxrun/error.hpp"
+#include "unique_fd.hpp"
 
 namespace sandboxrun {
 namespace cgroup_detail {
 namespace {
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { if (fd_ >= 0) ::close(fd_); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { int fd = fd_; fd_ = -1; return fd; }
-
-private:
-    int fd_;
-};
 
 int open_dir(const std::string& path) { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
 
@@ -120,7 +108,7 @@ std::vector<std::string> sweep_locked(const std::string& base) {
     std::vector<std::string> removed;
     for (const auto& name : subdir_names(base)) {
         std::string dir = base + "/" + name;
-        Fd fd(open_dir(dir));
+        UniqueFd fd(open_dir(dir));
         // A held lock means a live supervisor owns the group.
         if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
         if (destroy_group(dir)) removed.push_back(name);
@@ -139,7 +127,7 @@ int write_file(const std::string& path, const std::string& text) { return write_
 std::optional<std::uint64_t> read_number(const std::string& path) { return read_number_at(AT_FDCWD, path.c_str()); }
 
 std::optional<std::string> read_file_at(int dir_fd, const char* name) {
-    Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return std::nullopt;
     std::string out;
     char buf[4096];
@@ -155,7 +143,7 @@ std::optional<std::string> read_file_at(int dir_fd, const char* name) {
 }
 
 int write_file_at(int dir_fd, const char* name, const std::string& text) {
-    Fd fd(::openat(dir_fd, name, O_WRONLY | O_CLOEXEC));
+    UniqueFd fd(::openat(dir_fd, name, O_WRONLY | O_CLOEXEC));
     if (fd.get() < 0) return errno;
     ssize_t n;
     do n = ::write(fd.get(), text.data(), text.size());
@@ -384,7 +372,7 @@ GroupDir::~GroupDir() {
 GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
     std::string base = parent_dir + "/" + base_name;
     if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("cgroup: mkdir", base);
-    Fd base_fd(open_dir(base));
+    UniqueFd base_fd(open_dir(base));
     if (base_fd.get() < 0) throw sys_error("cgroup: open", base);
     // The base lock orders creators (shared) against sweepers (exclusive): a
     // sweeper never sees a group between its mkdir and its lock.
@@ -393,7 +381,7 @@ GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
 
     std::string dir = base + "/" + run_id;
     if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error("cgroup: mkdir", dir);
-    Fd fd(open_dir(dir));
+    UniqueFd fd(open_dir(dir));
     if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         ::rmdir(dir.c_str());
@@ -403,7 +391,7 @@ GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
 }
 
 std::vector<std::string> sweep(const std::string& base_dir, bool wait) {
-    Fd fd(open_dir(base_dir));
+    UniqueFd fd(open_dir(base_dir));
     if (fd.get() < 0) return {};
     if (::flock(fd.get(), wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) return {};
     return sweep_locked(base_dir);

@@ -34,6 +34,7 @@
 
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/syscall_groups.hpp"
+#include "unique_fd.hpp"
 
 #ifndef SANDBOXRUN_VERSION
 #error "SANDBOXRUN_VERSION must be defined (meson sets it to the project version)"
@@ -66,16 +67,6 @@ struct FilterCtx {
     ~FilterCtx() { seccomp_release(ctx); }
     FilterCtx(const FilterCtx&) = delete;
     FilterCtx& operator=(const FilterCtx&) = delete;
-};
-
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
 };
 
 void check(int rc, const std::string& step) {
@@ -185,16 +176,16 @@ std::vector<int> allowed_families(const Syscalls& syscalls, const Network& net) 
 }
 
 std::vector<sock_filter> export_bpf(scmp_filter_ctx ctx) {
-    Fd mem(memfd_create("sandboxrun-seccomp", MFD_CLOEXEC));
-    if (mem.fd < 0) throw sys_error("seccomp: memfd_create");
-    check(seccomp_export_bpf(ctx, mem.fd), "exporting BPF");
+    UniqueFd mem(memfd_create("sandboxrun-seccomp", MFD_CLOEXEC));
+    if (mem.get() < 0) throw sys_error("seccomp: memfd_create");
+    check(seccomp_export_bpf(ctx, mem.get()), "exporting BPF");
     struct stat st {};
-    if (fstat(mem.fd, &st) < 0) throw sys_error("seccomp: fstat memfd");
+    if (fstat(mem.get(), &st) < 0) throw sys_error("seccomp: fstat memfd");
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size == 0 || size % sizeof(sock_filter) != 0)
         throw Error("seccomp: exported BPF has an odd size: " + std::to_string(size));
     std::vector<sock_filter> code(size / sizeof(sock_filter));
-    if (pread(mem.fd, code.data(), size, 0) != static_cast<ssize_t>(size))
+    if (pread(mem.get(), code.data(), size, 0) != static_cast<ssize_t>(size))
         throw sys_error("seccomp: reading the exported BPF");
     if (code.size() > BPF_MAXINSNS)
         throw Error("seccomp: filter too long: " + std::to_string(code.size()) + " instructions");
@@ -421,9 +412,9 @@ int receive_seccomp_listener(int notify_sock) {
         throw Error("seccomp: no sender pid with the listener (SO_PASSCRED not set?)");
 
     // The target waits for the ack, so `pid` cannot exit and be reused meanwhile.
-    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-    if (pidfd.fd < 0) throw sys_error("seccomp: pidfd_open", std::to_string(pid));
-    const int listener = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.fd, remote_fd, 0));
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (pidfd.get() < 0) throw sys_error("seccomp: pidfd_open", std::to_string(pid));
+    const int listener = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), remote_fd, 0));
     if (listener < 0)
         throw sys_error("seccomp: pidfd_getfd", "fd " + std::to_string(remote_fd) + " of pid " +
                                                     std::to_string(pid));

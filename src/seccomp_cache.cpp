@@ -15,26 +15,13 @@
 #include <fmt/format.h>
 
 #include "sandboxrun/seccomp.hpp"
+#include "unique_fd.hpp"
 
 namespace sandboxrun {
 namespace {
 
 constexpr char magic[] = "sandboxrun-bpf 1\n";
 constexpr std::size_t max_file = 1 << 20;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // Ours alone: owned by our euid, and `forbidden` mode bits clear.
 bool ours(int fd, mode_t forbidden) {
@@ -79,7 +66,7 @@ std::optional<SeccompProgram> parse_entry(const std::string& text, const std::st
 }
 
 std::optional<SeccompProgram> load(int dir_fd, const std::string& key) {
-    Fd fd(::openat(dir_fd, seccomp_cache_name(key).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd fd(::openat(dir_fd, seccomp_cache_name(key).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0 || !ours(fd.get(), 022)) return std::nullopt;
     std::string text;
     char buf[8192];
@@ -92,7 +79,7 @@ std::optional<SeccompProgram> load(int dir_fd, const std::string& key) {
 void store(int dir_fd, const std::string& key, const SeccompProgram& program) {
     const std::string name = seccomp_cache_name(key);
     const std::string tmp = fmt::format(".{}.{}", name, ::getpid());
-    Fd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) return;
     const std::string entry = seccomp_cache_entry(key, program);
     if (::write(fd.get(), entry.data(), entry.size()) != static_cast<ssize_t>(entry.size()) ||
@@ -126,7 +113,7 @@ std::string default_seccomp_cache_dir() {
 
 SeccompProgram compile_seccomp_cached(const Syscalls& syscalls, const Network& net, const std::string& cache_dir) {
     if (auto program = precompiled_seccomp(syscalls, net)) return std::move(*program);
-    Fd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir, true));
+    UniqueFd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir, true));
     const std::string key = dir.get() >= 0 ? seccomp_key(syscalls, net) : "";
     if (dir.get() >= 0)
         if (auto program = load(dir.get(), key); program && seccomp_actions_available(program->notify))

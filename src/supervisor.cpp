@@ -30,38 +30,19 @@
 #include "sandboxrun/report.hpp"
 #include "sandboxrun/seccomp.hpp"
 #include "supervisor.hpp"
+#include "unique_fd.hpp"
 
 namespace sandboxrun {
 namespace {
 
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
-
 struct Pipe {
-    Fd read, write;
+    UniqueFd read, write;
 };
 
 Pipe make_pipe(const char* what) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) throw sys_error(std::string("supervisor: pipe for ") + what);
-    return {Fd(p[0]), Fd(p[1])};
+    return {UniqueFd(p[0]), UniqueFd(p[1])};
 }
 
 std::string new_run_id() {
@@ -74,10 +55,10 @@ std::string new_run_id() {
 // only a regular file or a device: an earlier run may have planted a link to
 // a host file, or a FIFO that would block us forever (opened non-blocking,
 // then checked).
-Fd open_stdio(const std::optional<std::string>& path, int flags, const char* option) {
+UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const char* option) {
     if (!path) return {};
     const bool root = geteuid() == 0;
-    Fd fd(open(path->c_str(), flags | O_CLOEXEC | (root ? O_NOFOLLOW | O_NONBLOCK : 0), 0644));
+    UniqueFd fd(open(path->c_str(), flags | O_CLOEXEC | (root ? O_NOFOLLOW | O_NONBLOCK : 0), 0644));
     if (fd.get() < 0) throw sys_error(option, *path);
     if (root) {
         struct stat st {};
@@ -135,7 +116,7 @@ private:
     std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
-    Fd pidfd_, seccomp_sock_, listener_, signal_fd_;
+    UniqueFd pidfd_, seccomp_sock_, listener_, signal_fd_;
     bool killed_ = false;
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
@@ -147,9 +128,9 @@ private:
 int Run::execute() {
     const Limits& limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
-    Fd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
-    Fd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
-    Fd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
+    UniqueFd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
+    UniqueFd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
+    UniqueFd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -193,7 +174,7 @@ int Run::execute() {
     int sock[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("supervisor: socketpair");
     seccomp_sock_.reset(sock[0]);
-    Fd target_sock(sock[1]);
+    UniqueFd target_sock(sock[1]);
     prepare_seccomp_socket(seccomp_sock_.get());
 
     // Signals that would end us end the run instead, cleanly.
@@ -203,7 +184,7 @@ int Run::execute() {
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     signal_fd_.reset(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
 
-    Fd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+    UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
     if (self.get() < 0) throw sys_error("supervisor: pidfd_open of itself");
 
     ChildContext ctx;
