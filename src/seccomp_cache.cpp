@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -31,8 +30,8 @@ bool ours(int fd, mode_t forbidden) {
 }
 
 // The cache directory, created 0700 if missing; -1 when it is not ours alone.
-int open_cache_dir(const std::string& dir, bool create) {
-    if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) {
+int open_cache_dir(const std::string& dir) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) {
         auto slash = dir.rfind('/');
         if (slash != std::string::npos && slash > 0) ::mkdir(dir.substr(0, slash).c_str(), 0755);
         ::mkdir(dir.c_str(), 0700);
@@ -113,7 +112,7 @@ std::string default_seccomp_cache_dir() {
 
 SeccompProgram compile_seccomp_cached(const Syscalls& syscalls, const Network& net, const std::string& cache_dir) {
     if (auto program = precompiled_seccomp(syscalls, net)) return std::move(*program);
-    UniqueFd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir, true));
+    UniqueFd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir));
     const std::string key = dir.get() >= 0 ? seccomp_key(syscalls, net) : "";
     if (dir.get() >= 0)
         if (auto program = load(dir.get(), key); program && seccomp_actions_available(program->notify))
