@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "temp_dir.hpp"
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -160,18 +162,6 @@ bool dies_within(pid_t pid, std::chrono::milliseconds budget) {
 
 std::uint64_t usec(const timeval& tv) { return static_cast<std::uint64_t>(tv.tv_sec) * 1000000 + tv.tv_usec; }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/sandboxrun-cgtest-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 void write_text(const fs::path& p, const std::string& text) {
     std::ofstream(p) << text;
@@ -213,7 +203,7 @@ TEST_CASE("cgroup: mountinfo and /proc/self/cgroup are parsed", "[cgroups]") {
 }
 
 TEST_CASE("cgroup: v2 is chosen only when it carries memory, pids and cpu", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     fs::create_directories(t.path / "unified/user.slice");
     fs::create_directories(t.path / "memory/process_api/ab");
     fs::create_directories(t.path / "pids");
@@ -244,7 +234,7 @@ TEST_CASE("cgroup: v2 is chosen only when it carries memory, pids and cpu", "[cg
 }
 
 TEST_CASE("cgroup: v2 setup enables controllers and records limits it cannot set", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     std::string own = (t.path / "own").string();
     fs::create_directories(t.path / "own/sandboxrun");
     Limits limits;
@@ -280,7 +270,7 @@ TEST_CASE("cgroup: v2 setup enables controllers and records limits it cannot set
 }
 
 TEST_CASE("cgroup: a sweep removes unlocked groups and keeps locked ones", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     fs::create_directories(t.path / "sandboxrun/dead/child");
     fs::create_directories(t.path / "sandboxrun/live");
     int held = ::open((t.path / "sandboxrun/live").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -298,7 +288,7 @@ TEST_CASE("cgroup: a sweep removes unlocked groups and keeps locked ones", "[cgr
 // ---- --cgroup-parent and the v2 leaf (fake trees, no root needed) -------------
 
 TEST_CASE("cgroup: a process in the leaf makes runs in the cgroup above it", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     fs::create_directories(t.path / "unified/judge/sandboxrun-supervisor");
     std::string mountinfo = "41 31 0:38 / " + (t.path / "unified").string() + " rw - cgroup2 cgroup2 rw\n";
     auto layout = cd::discover(mountinfo, "0::/judge/sandboxrun-supervisor\n");
@@ -312,7 +302,7 @@ TEST_CASE("cgroup: a process in the leaf makes runs in the cgroup above it", "[c
 }
 
 TEST_CASE("cgroup: --cgroup-parent is resolved on v2, v1 and relative to our own cgroups", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     for (const char* d : {"unified/user.slice", "unified/judge", "memory/process_api/ab/box", "memory/judge",
                           "pids/box", "other/judge"})
         fs::create_directories(t.path / d);
@@ -358,7 +348,7 @@ TEST_CASE("cgroup: --cgroup-parent is resolved on v2, v1 and relative to our own
 }
 
 TEST_CASE("cgroup: v2 leaves its own cgroup for the leaf only when it is alone there", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     std::string own = (t.path / "own").string(), leaf = own + "/sandboxrun-supervisor";
     fs::create_directories(t.path / "own");
     pid_t self = ::getpid();
@@ -386,7 +376,7 @@ TEST_CASE("cgroup: v2 leaves its own cgroup for the leaf only when it is alone t
 }
 
 TEST_CASE("cgroup: v2 setup moves into the leaf before enabling controllers, not in the root", "[cgroups]") {
-    TempDir t;
+    TempDir t("sandboxrun-cgtest");
     std::string own = (t.path / "own").string();
     fs::create_directories(t.path / "own/sandboxrun");
     write_text(t.path / "own/cgroup.subtree_control", "");

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/error.hpp"
 
@@ -220,13 +222,12 @@ TEST_CASE("cli: bad values name the option and the value", "[cli]") {
 }
 
 TEST_CASE("cli: --profile-path finds a profile on disk", "[cli]") {
-    std::string dir = (std::filesystem::temp_directory_path() / "sandboxrun-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(dir.data()));
-    std::ofstream(dir + "/judge.toml") << "extends = \"minimal\"\n[limits]\nmemory = \"3MiB\"\n";
+    TempDir tmp("sandboxrun-cli");
+    const std::string dir = tmp.path.string();
+    tmp.write("judge.toml", "extends = \"minimal\"\n[limits]\nmemory = \"3MiB\"\n");
     Invocation inv = parse({"--profile-path", dir, "--profile", "judge", "--", "true"});
-    std::ofstream(dir + "/bad.toml") << "[limits]\nmemory = \"3XB\"\n";
+    tmp.write("bad.toml", "[limits]\nmemory = \"3XB\"\n");
     auto message = parse_error({"--profile-path", dir, "--profile", "bad", "--", "true"});
-    std::filesystem::remove_all(dir);
     CHECK(inv.policy.limits.memory == 3ULL << 20);
     CHECK(inv.policy.sources.back() == dir + "/judge.toml");
     CHECK_THAT(message, StartsWith(dir + "/bad.toml:2:10: limits.memory: bad size"));

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
 
@@ -92,16 +94,6 @@ void require_same_policy(const Policy& a, const Policy& b) {
     }
 }
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sandboxrun-profile-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
-};
 
 }  // namespace
 
@@ -403,7 +395,7 @@ TEST_CASE("validate_policy reports host problems at the profile line", "[profile
 }
 
 TEST_CASE("profiles on disk: search order, paths, relative extends, where it looked", "[profile][resolver]") {
-    TempDir first, second;
+    TempDir first("sandboxrun-profile"), second("sandboxrun-profile");
     first.write("mine.toml", "extends = \"c\"\nhostname = \"first\"\n");
     second.write("mine.toml", "hostname = \"second\"\n");
     second.write("other.toml", "extends = \"./sub/parent.toml\"\n");
