@@ -7,9 +7,9 @@
 // was attempted, names it and kills the run. Other arches (i386 via int 0x80,
 // x32) kill the process: their syscall numbers mean different things.
 //
-// The stock profiles' programs are compiled at build time (precompile_filters):
-// compile_seccomp looks the policy's key up there first, since libseccomp
-// costs 1-2 ms of every run's start.
+// The stock profiles' programs are compiled at build time (precompile_filters),
+// others are cached at run time: compile_seccomp (seccomp_cache.cpp) looks a
+// policy's key up in both first, since libseccomp costs 1-2 ms of a run's start.
 #include "sandboxrun/seccomp.hpp"
 
 #include <fcntl.h>
@@ -267,19 +267,13 @@ std::string seccomp_key(const Syscalls& syscalls, const Network& net) {
     return key;
 }
 
-std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, const Network& net) {
-    const std::string key = seccomp_key(syscalls, net);
+std::optional<SeccompProgram> precompiled_seccomp(const std::string& key) {
     for (const auto& filter : precompiled_filters())
         if (filter.key == key) {
             if (!seccomp_actions_available(filter.notify)) return std::nullopt;
             return SeccompProgram{{filter.code.begin(), filter.code.end()}, filter.notify};
         }
     return std::nullopt;
-}
-
-SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net) {
-    if (auto program = precompiled_seccomp(syscalls, net)) return std::move(*program);
-    return compile_seccomp_fresh(syscalls, net);
 }
 
 SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& net) {

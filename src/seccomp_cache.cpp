@@ -1,5 +1,6 @@
-// The run-time cache of compiled seccomp programs, for policies the
-// build-time table does not hold: libseccomp costs 1.3-1.7 ms of a run's
+// Where a run's seccomp program comes from: the build-time table, the
+// run-time cache of compiled programs for policies the table does not hold,
+// or libseccomp. The cache: libseccomp costs 1.3-1.7 ms of a run's
 // start, a cached read well under 0.1 ms. One file per policy, named by a
 // hash of its seccomp_key and holding the whole key, which must match
 // exactly. A program decides what the run may do, so a file is trusted only
@@ -110,10 +111,10 @@ std::string default_seccomp_cache_dir() {
     return runtime && runtime[0] == '/' ? std::string(runtime) + "/sandboxrun-bpf" : "";
 }
 
-SeccompProgram compile_seccomp_cached(const Syscalls& syscalls, const Network& net, const std::string& cache_dir) {
-    if (auto program = precompiled_seccomp(syscalls, net)) return std::move(*program);
+SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net, const std::string& cache_dir) {
+    const std::string key = seccomp_key(syscalls, net);
+    if (auto program = precompiled_seccomp(key)) return std::move(*program);
     UniqueFd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir));
-    const std::string key = dir.get() >= 0 ? seccomp_key(syscalls, net) : "";
     if (dir.get() >= 0)
         if (auto program = load(dir.get(), key); program && seccomp_actions_available(program->notify))
             return std::move(*program);

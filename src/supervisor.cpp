@@ -151,7 +151,7 @@ int Run::execute() {
 
     // 1. The filter is compiled once, here, not in the child (or found
     // compiled: at build time for the stock profiles, in the cache for others).
-    SeccompProgram filter = compile_seccomp_cached(policy_.syscalls, policy_.net, default_seccomp_cache_dir());
+    SeccompProgram filter = compile_seccomp(policy_.syscalls, policy_.net, default_seccomp_cache_dir());
     log_step("seccomp compiled");
     LandlockStatus landlock = landlock_probe();
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;

@@ -20,9 +20,14 @@ struct SeccompProgram {
     bool notify = false;               // violations go to a user-notification listener
 };
 
-// The program for this policy: precompiled_seccomp when it has one, else
-// compile_seccomp_fresh. Throws Error.
-SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net);
+// The program for this policy: the build-time table's when it has one, else
+// the run-time cache's in `cache_dir` (empty: no cache), else
+// compile_seccomp_fresh, whose program is then stored there. Nothing in the
+// cache is trusted (nor written) unless the directory belongs to our euid with
+// no access for anyone else, and the file to our euid with no write for
+// anyone else; a stored program must carry exactly this policy's key, and a
+// bad or short file is ignored. Throws Error.
+SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net, const std::string& cache_dir = "");
 
 // Resolves groups, names and argument conditions into BPF with libseccomp,
 // never looking at the table. Throws Error.
@@ -51,23 +56,14 @@ struct PrecompiledFilter {
 // empty in src/precompiled_none.cpp, which the generator itself links.
 std::span<const PrecompiledFilter> precompiled_filters();
 
-// A copy of the table's program for seccomp_key(syscalls, net), or nullopt
-// when the table has none or this kernel lacks an action it returns (then
+// A copy of the table's program for `key` (a seccomp_key), or nullopt when
+// the table has none or this kernel lacks an action it returns (then
 // compile_seccomp_fresh fails as it always did, with its own message).
-std::optional<SeccompProgram> precompiled_seccomp(const Syscalls& syscalls, const Network& net);
+std::optional<SeccompProgram> precompiled_seccomp(const std::string& key);
 
 // A stored program (table or cache) skips libseccomp and with it
 // seccomp_init's check that this kernel has the actions the program returns.
 bool seccomp_actions_available(bool notify);
-
-// compile_seccomp with a run-time cache in `cache_dir` for what the table
-// does not hold (custom allowlists, --network): a stored program whose key
-// matches exactly is used, else the policy is compiled and stored. Nothing
-// there is trusted (nor written) unless the directory belongs to our euid
-// with no access for anyone else, and the file to our euid with no write for
-// anyone else; a bad or short file is ignored. Empty `cache_dir`: no cache.
-// Throws Error as compile_seccomp does.
-SeccompProgram compile_seccomp_cached(const Syscalls& syscalls, const Network& net, const std::string& cache_dir);
 
 // /run/sandboxrun/bpf for root, $XDG_RUNTIME_DIR/sandboxrun-bpf for others,
 // "" (no cache) when neither applies.

@@ -3,6 +3,8 @@
 // parent exactly as the target does for the supervisor.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -23,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -479,7 +480,7 @@ TEST_CASE("every stock profile's precompiled program is what libseccomp compiles
     for (const auto& name : names) {
         INFO(name);
         const Policy p = stock(name);
-        const auto precompiled = precompiled_seccomp(p.syscalls, p.net);
+        const auto precompiled = precompiled_seccomp(seccomp_key(p.syscalls, p.net));
         if (!precompiled) {
             // The generator leaves a profile out only when it cannot compile it.
             CHECK_THROWS_AS(compile_seccomp_fresh(p.syscalls, p.net), Error);
@@ -504,7 +505,7 @@ TEST_CASE("the table holds one entry per distinct key", "[seccomp][precompiled]"
 TEST_CASE("a policy one input away from a stock profile misses the table and still compiles",
           "[seccomp][precompiled]") {
     const Policy p = stock("cpp-run");
-    const auto stock_program = precompiled_seccomp(p.syscalls, p.net);
+    const auto stock_program = precompiled_seccomp(seccomp_key(p.syscalls, p.net));
     REQUIRE(stock_program);
     // mlock, not pipe2: javascript is exactly cpp-run's syscalls plus pipe2 (a hit).
     REQUIRE_FALSE(contains(expand_syscalls(p.syscalls.allow), "mlock"));
@@ -515,7 +516,7 @@ TEST_CASE("a policy one input away from a stock profile misses the table and sti
     Syscalls with_errno = p.syscalls;
     with_errno.errno_rules.push_back({"ptrace", EPERM, "test"});
     for (const Syscalls& s : {more, with_errno}) {
-        CHECK_FALSE(precompiled_seccomp(s, p.net));
+        CHECK_FALSE(precompiled_seccomp(seccomp_key(s, p.net)));
         const SeccompProgram compiled = compile_seccomp(s, p.net);
         CHECK(same_code(compiled.code, compile_seccomp_fresh(s, p.net).code));
         CHECK_FALSE(same_code(compiled.code, stock_program->code));
@@ -523,7 +524,7 @@ TEST_CASE("a policy one input away from a stock profile misses the table and sti
     // Network on: no stock profile allows an IP socket family, so the program
     // comes out the same; the key still differs (with AF_INET allowed it would not be).
     const Network on{.enabled = true};
-    CHECK_FALSE(precompiled_seccomp(p.syscalls, on));
+    CHECK_FALSE(precompiled_seccomp(seccomp_key(p.syscalls, on)));
     CHECK(same_code(compile_seccomp(p.syscalls, on).code, stock_program->code));
 }
 
@@ -541,7 +542,7 @@ TEST_CASE("a profile extending a stock one with other limits and mounts gets the
     const Policy cpp_run = stock("cpp-run");
     REQUIRE(judge.limits.memory != cpp_run.limits.memory);
     CHECK(seccomp_key(judge.syscalls, judge.net) == seccomp_key(cpp_run.syscalls, cpp_run.net));
-    const auto program = precompiled_seccomp(judge.syscalls, judge.net);
+    const auto program = precompiled_seccomp(seccomp_key(judge.syscalls, judge.net));
     REQUIRE(program);
     CHECK(same_code(program->code, compile_seccomp_fresh(cpp_run.syscalls, cpp_run.net).code));
 }
@@ -604,19 +605,6 @@ TEST_CASE("the key changes with every input and not with origins", "[seccomp][pr
 
 namespace {
 
-// A cache directory of our own (0700), removed afterwards.
-struct CacheDir {
-    std::string path;
-    CacheDir() {
-        char tmpl[] = "/tmp/sandboxrun-bpf-test-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~CacheDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
 
 // A policy the build-time table cannot hold.
 Syscalls custom_syscalls() {
@@ -638,14 +626,14 @@ void write_entry(const std::string& path, const std::string& entry, mode_t mode 
 }  // namespace
 
 TEST_CASE("the run-time cache stores a compiled policy and serves it back", "[seccomp]") {
-    CacheDir dir;
+    TempDir dir("sandboxrun-bpf-test");   // mkdtemp makes it 0700, as the cache needs
     const Syscalls s = custom_syscalls();
-    REQUIRE_FALSE(precompiled_seccomp(s, Network{}));   // else the table answers, not the cache
+    REQUIRE_FALSE(precompiled_seccomp(seccomp_key(s, Network{})));   // else the table answers, not the cache
     const auto fresh = compile_seccomp_fresh(s, Network{});
-    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, fresh.code));
+    CHECK(same_code(compile_seccomp(s, Network{}, dir.path.string()).code, fresh.code));
 
     const std::string key = seccomp_key(s, Network{});
-    const std::string file = dir.path + "/" + seccomp_cache_name(key);
+    const std::string file = dir.path / seccomp_cache_name(key);
     struct stat st {};
     REQUIRE(::stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
@@ -655,21 +643,21 @@ TEST_CASE("the run-time cache stores a compiled policy and serves it back", "[se
     const auto other = compile_seccomp_fresh(minimal_syscalls(), Network{});
     REQUIRE_FALSE(same_code(other.code, fresh.code));
     write_entry(file, seccomp_cache_entry(key, other));
-    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, other.code));
+    CHECK(same_code(compile_seccomp(s, Network{}, dir.path.string()).code, other.code));
     // No cache: always compiled.
-    CHECK(same_code(compile_seccomp_cached(s, Network{}, "").code, fresh.code));
+    CHECK(same_code(compile_seccomp(s, Network{}, "").code, fresh.code));
 }
 
 TEST_CASE("the cache is not trusted where someone else could have written, nor a wrong file", "[seccomp]") {
-    CacheDir dir;
+    TempDir dir("sandboxrun-bpf-test");   // mkdtemp makes it 0700, as the cache needs
     const Syscalls s = custom_syscalls();
     const std::string key = seccomp_key(s, Network{});
-    const std::string file = dir.path + "/" + seccomp_cache_name(key);
+    const std::string file = dir.path / seccomp_cache_name(key);
     const auto fresh = compile_seccomp_fresh(s, Network{});
     const auto other = compile_seccomp_fresh(minimal_syscalls(), Network{});
     const std::string good = seccomp_cache_entry(key, other);
     write_entry(file, good);
-    REQUIRE(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, other.code));   // trusted as is
+    REQUIRE(same_code(compile_seccomp(s, Network{}, dir.path.string()).code, other.code));   // trusted as is
 
     SECTION("the file is writable by its group") { write_entry(file, good, 0620); }
     SECTION("the file is writable by others") { write_entry(file, good, 0602); }
@@ -677,13 +665,13 @@ TEST_CASE("the cache is not trusted where someone else could have written, nor a
     SECTION("the file holds another key") { write_entry(file, seccomp_cache_entry(key + " ", other)); }
     SECTION("the file is cut short") { write_entry(file, good.substr(0, good.size() - 3)); }
     SECTION("the file is a symlink to a good entry") {
-        write_entry(dir.path + "/elsewhere", good);
+        write_entry(dir.path / "elsewhere", good);
         ::unlink(file.c_str());
-        REQUIRE(::symlink((dir.path + "/elsewhere").c_str(), file.c_str()) == 0);
+        REQUIRE(::symlink((dir.path / "elsewhere").c_str(), file.c_str()) == 0);
     }
     SECTION("the file belongs to another uid") {
         if (::geteuid() != 0) return;   // only root can give it away
         REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
     }
-    CHECK(same_code(compile_seccomp_cached(s, Network{}, dir.path).code, fresh.code));
+    CHECK(same_code(compile_seccomp(s, Network{}, dir.path.string()).code, fresh.code));
 }
