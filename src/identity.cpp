@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -86,7 +85,7 @@ void write_id_maps(pid_t child, const Identity& id) {
 
 namespace sandboxrun {
 
-int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id) {
+int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id, std::vector<pid_t>& helpers) {
     // A child born in a new user namespace holds it open while we map it and
     // take an fd. Sharing our memory (CLONE_VM) spares copying page tables:
     // it only ever runs pause() on a small stack of its own.
@@ -104,8 +103,9 @@ int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id) {
     } catch (const Error&) {
         err = errno ? errno : EPERM;
     }
+    // Killed in pause(), it never runs on the shared stack again.
     kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    helpers.push_back(pid);
     if (fd < 0) throw sys_error("idmap: user namespace for owner " + std::to_string(disk_uid), "", err);
     return fd;
 }

@@ -34,8 +34,10 @@ void release_identity(Identity& id);
 void write_id_maps(pid_t child, const Identity& id);
 
 // A user namespace mapping on-disk owner `disk` to the run's host ids, for
-// idmapped mounts. Returns an fd of it.
-int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id);
+// idmapped mounts. Returns an fd of it. The helper process that held it is
+// killed but not waited for (its exit costs a wakeup): its pid goes to
+// `helpers`, for the caller to reap later.
+int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id, std::vector<pid_t>& helpers);
 
 // ---- mounts.cpp: the new root, as a plan (data) and its application --------
 struct MountOp {
@@ -52,6 +54,7 @@ struct MountOp {
 struct MountPlan {
     std::vector<MountOp> ops;           // applied in order
     std::string chdir;                  // the target's starting directory
+    std::vector<pid_t> idmap_helpers;   // killed, reaped by close_prepared
 };
 
 // Pure: no syscalls but lstat/readlink of bind sources (to recreate symlinks).
@@ -66,6 +69,7 @@ int open_bind_tree(const std::string& source, bool writable, int idmap_userns);
 // to the directory's owner on the host. Returns warnings for binds it could
 // not idmap (they stay plain binds).
 std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id);
+// Closes the prepared fds and reaps the idmap helpers.
 void close_prepared(MountPlan& plan);
 
 // Child side, in the new mount namespace: builds the root and pivots into it.

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -212,6 +213,8 @@ void close_prepared(MountPlan& plan) {
             close(op.fd);
             op.fd = -1;
         }
+    for (pid_t pid : plan.idmap_helpers) waitpid(pid, nullptr, 0);
+    plan.idmap_helpers.clear();
 }
 
 void apply_mounts(const MountPlan& plan) {
@@ -302,7 +305,7 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         if (op.writable && stat(op.source.c_str(), &st) == 0) {
             auto owner = std::make_pair(st.st_uid, st.st_gid);
             auto it = std::find_if(userns.begin(), userns.end(), [&](auto& e) { return e.first == owner; });
-            if (it == userns.end()) it = userns.insert(userns.end(), {owner, idmap_userns(st.st_uid, st.st_gid, id)});
+            if (it == userns.end()) it = userns.insert(userns.end(), {owner, idmap_userns(st.st_uid, st.st_gid, id, plan.idmap_helpers)});
             ns = it->second;
         }
         op.fd = open_bind_tree(op.source, op.writable, ns);
