@@ -44,7 +44,7 @@ public:
         return ns ? std::optional<std::uint64_t>(*ns / 1000) : std::nullopt;
     }
 
-    CgroupUsage cpu_usage() override {
+    CgroupUsage cpu_usage() {
         CgroupUsage u;
         u.cpu_usec = cpu_usec();
         const Group* g = group_of("cpuacct");

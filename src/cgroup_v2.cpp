@@ -36,7 +36,7 @@ public:
         return keyed_value(read_file_at(group_.fd(), "cpu.stat").value_or(""), "usage_usec");
     }
 
-    CgroupUsage cpu_usage() override {
+    CgroupUsage cpu_usage() {
         CgroupUsage u;
         std::string cpu = read_file_at(group_.fd(), "cpu.stat").value_or("");
         u.cpu_usec = keyed_value(cpu, "usage_usec");

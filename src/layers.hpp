@@ -2,6 +2,7 @@
 // which they run lives in supervisor.cpp (host side) and target.cpp (inside).
 #pragma once
 
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -123,7 +124,7 @@ struct ChildContext {
     int go_read = -1;               // supervisor -> child: maps written (v2: cgroup joined)
     int error_write = -1;           // child/target -> supervisor: why setup failed
     int status_write = -1;          // child -> supervisor: the target's wait status
-    int seccomp_sock = -1;          // target -> supervisor: the seccomp listener
+    int handover_sock = -1;         // pid 1 -> supervisor: the hand-over (listener, start)
     int supervisor_pidfd = -1;      // readable once the supervisor has exited
     int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2
     std::uint64_t verbose_t0 = 0;   // -v: the supervisor's start time; 0: quiet
@@ -133,6 +134,9 @@ struct ChildContext {
 // `now` since `t0` (the supervisor's start): one format on both sides of clone.
 std::uint64_t monotonic_us();
 void print_step(std::uint64_t t0, const char* step);
+inline std::uint64_t timeval_us(const timeval& tv) {
+    return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
+}
 
 struct Child {
     pid_t pid = -1;
@@ -154,6 +158,8 @@ struct ChildFailure {
 [[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message);
 
 // ---- target.cpp: the target's own steps, ending in execve --------------------
-[[noreturn]] void exec_target(const ChildContext& ctx);
+// Runs sharing pid 1's memory and fd table (CLONE_VM | CLONE_VFORK |
+// CLONE_FILES): fills in `handover` (start, setup CPU, listener) for pid 1 to send.
+[[noreturn]] void exec_target(const ChildContext& ctx, Handover& handover);
 
 }  // namespace sandboxrun

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,34 +68,55 @@ void setup_child(const ChildContext& ctx) {
     if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: root built, network up");
 }
 
-// The target shares our memory until its execve, as with posix_spawn
-// (CLONE_VM | CLONE_VFORK): no page tables to copy and no copy-on-write
-// faults on either side. We sleep until it has exec'd or failed; it runs on a
-// stack of its own, so nothing of ours is overwritten.
-pid_t spawn_target(const ChildContext& ctx) {
+// The target shares our memory and fd table until its execve, as with
+// posix_spawn (CLONE_VM | CLONE_VFORK, and CLONE_FILES): no page tables to
+// copy, no copy-on-write faults, and the seccomp listener it creates stays
+// here when its execve drops the shared table. We sleep until it has exec'd
+// or failed; it runs on a stack of its own, so nothing of ours is overwritten.
+pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
+    struct Start {
+        const ChildContext& ctx;
+        Handover& handover;
+    } start{ctx, handover};
     constexpr std::size_t stack_size = 1 << 20;
     void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -1;
-    auto run = [](void* arg) -> int { exec_target(*static_cast<const ChildContext*>(arg)); };
-    pid_t pid = clone(run, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                      const_cast<ChildContext*>(&ctx));
+    auto run = [](void* arg) -> int {
+        auto* s = static_cast<Start*>(arg);
+        exec_target(s->ctx, s->handover);
+    };
+    pid_t pid = clone(run, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
     int err = errno;
     munmap(stack, stack_size);
     errno = err;
     return pid;
 }
 
-// pid 1: start the target, reap everything, report the target's status, exit.
+// pid 1: start the target, hand its listener over, reap everything, report
+// the target's status, exit.
 [[noreturn]] void reap(const ChildContext& ctx) {
     // Not dumpable: the target cannot ptrace us or open our /proc/1/mem or exe
     // for writing. Set first: the flag is the memory's, which the target
     // shares until its execve.
     prctl(PR_SET_DUMPABLE, 0);
-    pid_t target = spawn_target(ctx);
+    Handover handover;
+    pid_t target = spawn_target(ctx, handover);
     if (target < 0) fail_child(ctx.error_write, exit_sandbox_error, std::string("child: start target: ") + std::strerror(errno));
 
+    // Our own CPU so far is setup too. Without the listener the supervisor
+    // would never hear of a violation, so a failed send ends the run.
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    handover.setup_user_us += timeval_us(ru.ru_utime);
+    handover.setup_system_us += timeval_us(ru.ru_stime);
+    if (send_handover(ctx.handover_sock, handover) != 0) {
+        int err = errno;
+        kill(target, SIGKILL);
+        fail_child(ctx.error_write, exit_sandbox_error, std::string("child: hand-over to the supervisor: ") + std::strerror(err));
+    }
+
     // Nothing inherited from the supervisor stays open here but the status
-    // pipe: not its locks (cgroup, uid slot), not its files.
+    // pipe: not its locks (cgroup, uid slot), not its files, not the listener.
     close_range(0, static_cast<unsigned>(ctx.status_write) - 1, 0);
     close_range(static_cast<unsigned>(ctx.status_write) + 1, ~0u, 0);
     for (;;) {

@@ -346,95 +346,79 @@ std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow) 
     return out;
 }
 
-int apply_seccomp(const SeccompProgram& program, int notify_sock) {
-    if (program.code.empty() || program.code.size() > BPF_MAXINSNS ||
-        (program.notify && notify_sock < 0)) {
+int apply_seccomp(const SeccompProgram& program, int& listener) {
+    listener = -1;
+    if (program.code.empty() || program.code.size() > BPF_MAXINSNS) {
         errno = EINVAL;
         return -1;
     }
     sock_fprog prog{static_cast<unsigned short>(program.code.size()),
                     const_cast<sock_filter*>(program.code.data())};
-    // pidfd_getfd in the supervisor needs ptrace access to us. Switching uid
-    // inside the user namespace cleared our dumpable flag, and then an
-    // unprivileged supervisor would need CAP_SYS_PTRACE in the namespace our
-    // mm was created in (the host's). Being dumpable until execve (which
-    // decides again) exposes us only to our own user and the run's pid 1.
-    if (program.notify && prctl(PR_SET_DUMPABLE, 1) != 0) return -1;
     const unsigned flags = program.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
     const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     if (rc < 0) return -1;
-    if (!program.notify) return 0;
-
-    // From here on only write, read and close (always allowed) until execve.
-    const int listener = static_cast<int>(rc);
-    ssize_t n;
-    do n = write(notify_sock, &listener, sizeof listener);
-    while (n < 0 && errno == EINTR);
-    int err = n == static_cast<ssize_t>(sizeof listener) ? 0 : (n < 0 ? errno : EPIPE);
-    if (err == 0) {
-        // The supervisor acknowledges once it holds its own copy of the listener.
-        char ack;
-        do n = read(notify_sock, &ack, 1);
-        while (n < 0 && errno == EINTR);
-        err = n == 1 ? 0 : (n < 0 ? errno : ECONNRESET);
-    }
-    close(listener);
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
+    if (program.notify) listener = static_cast<int>(rc);
     return 0;
 }
 
-void prepare_seccomp_socket(int supervisor_end) {
-    const int one = 1;
-    if (setsockopt(supervisor_end, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
-        throw sys_error("seccomp: setsockopt SO_PASSCRED");
+namespace {
+
+// The payload of a hand-over message; the listener rides beside it.
+struct HandoverMessage {
+    std::uint64_t start_us, setup_user_us, setup_system_us;
+    std::uint8_t has_listener;
+};
+
+}  // namespace
+
+int send_handover(int sock, const Handover& h) {
+    HandoverMessage m{h.start_us, h.setup_user_us, h.setup_system_us, h.listener >= 0};
+    iovec iov{&m, sizeof m};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (h.listener >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &h.listener, sizeof(int));
+    }
+    ssize_t n;
+    do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(sizeof m) ? 0 : -1;
 }
 
-int receive_seccomp_listener(int notify_sock) {
-    int remote_fd = -1;
-    iovec iov{&remote_fd, sizeof remote_fd};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+std::optional<Handover> receive_handover(int sock) {
+    HandoverMessage m{};
+    iovec iov{&m, sizeof m};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     ssize_t n;
-    do n = recvmsg(notify_sock, &msg, MSG_CMSG_CLOEXEC);
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    if (n < 0) throw sys_error("seccomp: receiving the listener");
-    if (n == 0) return -1;   // the target exited before installing its filter
-    if (n != static_cast<ssize_t>(sizeof remote_fd) || (msg.msg_flags & MSG_CTRUNC))
-        throw Error("seccomp: malformed listener message");
-
-    pid_t pid = 0;
+    if (n < 0) throw sys_error("seccomp: receiving the hand-over");
+    if (n == 0) return std::nullopt;
+    Handover h;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-            ucred cred;
-            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-            pid = cred.pid;
-        }
-    if (pid <= 0)
-        throw Error("seccomp: no sender pid with the listener (SO_PASSCRED not set?)");
-
-    // The target waits for the ack, so `pid` cannot exit and be reused meanwhile.
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-    if (pidfd.get() < 0) throw sys_error("seccomp: pidfd_open", std::to_string(pid));
-    const int listener = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), remote_fd, 0));
-    if (listener < 0)
-        throw sys_error("seccomp: pidfd_getfd", "fd " + std::to_string(remote_fd) + " of pid " +
-                                                    std::to_string(pid));
-    const char ack = 1;
-    do n = write(notify_sock, &ack, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) {
-        const int err = errno;
-        close(listener);
-        throw sys_error("seccomp: acknowledging the listener", {}, err);
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+            std::memcpy(&h.listener, CMSG_DATA(c), sizeof(int));
+    if (n != static_cast<ssize_t>(sizeof m) || (msg.msg_flags & MSG_CTRUNC) || (h.listener >= 0) != (m.has_listener != 0)) {
+        if (h.listener >= 0) close(h.listener);
+        throw Error("seccomp: malformed hand-over message");
     }
-    return listener;   // pidfd_getfd sets O_CLOEXEC
+    h.start_us = m.start_us;
+    h.setup_user_us = m.setup_user_us;
+    h.setup_system_us = m.setup_system_us;
+    return h;
 }
 
 std::optional<SyscallViolation> read_seccomp_violation(int listener_fd) {

@@ -76,10 +76,6 @@ std::uint64_t since_setup(std::optional<std::uint64_t> total, std::optional<std:
     return total.value_or(0) - std::min(total.value_or(0), setup.value_or(0));
 }
 
-std::uint64_t tv_us(const timeval& tv) {
-    return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
-}
-
 class Run {
 public:
     Run(const Invocation& inv, Report& report) : inv_(inv), policy_(inv.policy), report_(report) {}
@@ -116,7 +112,7 @@ private:
     std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
-    UniqueFd pidfd_, seccomp_sock_, listener_, signal_fd_;
+    UniqueFd pidfd_, handover_sock_, listener_, signal_fd_;
     bool killed_ = false;
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
@@ -173,9 +169,8 @@ int Run::execute() {
     Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
     int sock[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) != 0) throw sys_error("supervisor: socketpair");
-    seccomp_sock_.reset(sock[0]);
-    UniqueFd target_sock(sock[1]);
-    prepare_seccomp_socket(seccomp_sock_.get());
+    handover_sock_.reset(sock[0]);
+    UniqueFd child_handover_sock(sock[1]);
 
     // Signals that would end us end the run instead, cleanly.
     sigset_t stop_signals;
@@ -199,7 +194,7 @@ int Run::execute() {
     ctx.go_read = go.read.get();
     ctx.error_write = failure.write.get();
     ctx.status_write = status.write.get();
-    ctx.seccomp_sock = target_sock.get();
+    ctx.handover_sock = child_handover_sock.get();
     ctx.supervisor_pidfd = self.get();
     if (inv_.verbose) ctx.verbose_t0 = t0_;
     for (int i = 0; i < 3; ++i) ctx.stdio[i] = i;
@@ -219,7 +214,7 @@ int Run::execute() {
     go.read.reset();
     failure.write.reset();
     status.write.reset();
-    target_sock.reset();
+    child_handover_sock.reset();
     close_prepared(plan);
     try {
         write_id_maps(child_.pid, id);
@@ -301,7 +296,7 @@ void Run::watch() {
             timeout_ms = timeout_ms < 0 ? tick : std::min(timeout_ms, tick);
         }
         pollfd fds[4] = {{pidfd_.get(), POLLIN, 0},
-                         {seccomp_sock_.get(), POLLIN, 0},
+                         {handover_sock_.get(), POLLIN, 0},
                          {listener_.get(), POLLIN, 0},
                          {signal_fd_.get(), POLLIN, 0}};
         int n = poll(fds, 4, static_cast<int>(timeout_ms));
@@ -309,21 +304,21 @@ void Run::watch() {
         if (n <= 0) continue;
         if (fds[0].revents) return;
         if (fds[1].revents) {
-            // The target waits for our ack before its execve: the program's
-            // time starts here (the counters are read before the ack is sent).
-            std::uint64_t handover_us = monotonic_us();
-            CgroupUsage handover_cpu = cgroup_ ? cgroup_->cpu_usage() : CgroupUsage{};
-            // No listener arrives when the target failed before its filter:
-            // the failure pipe says why, so a failed hand-over is no error here.
-            try {
-                listener_.reset(receive_seccomp_listener(seccomp_sock_.get()));
-            } catch (const Error&) {
-            }
-            seccomp_sock_.reset();
-            if (listener_.get() >= 0) {
-                start_us_ = handover_us;
-                setup_cpu_ = handover_cpu;
-                log_step("target: filter installed, listener received");
+            // pid 1 sends the hand-over once the target has exec'd (or failed
+            // before): the listener, and when the program began after how much
+            // setup CPU. None arrives when the child failed earlier: the
+            // failure pipe says why.
+            std::optional<Handover> h = receive_handover(handover_sock_.get());
+            handover_sock_.reset();
+            if (h) {
+                listener_.reset(h->listener);
+                if (h->start_us) {
+                    start_us_ = h->start_us;
+                    setup_cpu_.user_usec = h->setup_user_us;
+                    setup_cpu_.system_usec = h->setup_system_us;
+                    setup_cpu_.cpu_usec = h->setup_user_us + h->setup_system_us;
+                    log_step("target: exec'd, listener received");
+                }
             }
         }
         if (fds[2].revents & POLLIN) {
@@ -350,8 +345,9 @@ void Run::watch() {
 void Run::collect(const rusage& ru) {
     auto& ev = report_.evidence;
     report_.wall_us = end_us_ - start_us_;
-    report_.cpu_user_us = tv_us(ru.ru_utime);
-    report_.cpu_system_us = tv_us(ru.ru_stime);
+    // pid 1 and everything it reaped, less the setup before the target's execve.
+    report_.cpu_user_us = since_setup(timeval_us(ru.ru_utime), setup_cpu_.user_usec);
+    report_.cpu_system_us = since_setup(timeval_us(ru.ru_stime), setup_cpu_.system_usec);
     report_.max_rss_kib = static_cast<std::uint64_t>(ru.ru_maxrss);
     report_.csw_voluntary = static_cast<std::uint64_t>(ru.ru_nvcsw);
     report_.csw_forced = static_cast<std::uint64_t>(ru.ru_nivcsw);

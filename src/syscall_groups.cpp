@@ -250,7 +250,7 @@ constexpr std::array<std::pair<std::string_view, ArgCheck>, 13> standard_checks{
     {"openat2", A::enosys},
 }};
 
-constexpr std::string_view always_allowed[] = {"write", "read", "close", "execve", "exit_group"};
+constexpr std::string_view always_allowed[] = {"write", "execve", "exit_group"};
 constexpr std::string_view never_allowed[] = {"unshare", "setns", "clone3"};
 
 // The names the profile loader accepts (src/profile.cpp).

@@ -2,6 +2,7 @@
 // comes last so that every step before it may use whatever it needs.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,7 +60,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
 
 }  // namespace
 
-[[noreturn]] void exec_target(const ChildContext& ctx) {
+[[noreturn]] void exec_target(const ChildContext& ctx, Handover& handover) {
     const Invocation& inv = *ctx.inv;
     std::vector<char*> argv, envp;
     for (const std::string& a : inv.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -83,8 +84,14 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     } catch (const Error& e) {
         fail_child(ctx.error_write, e.exit_code(), e.what());
     }
+    // The program's time starts here: what we spent so far is setup.
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    handover.setup_user_us = timeval_us(ru.ru_utime);
+    handover.setup_system_us = timeval_us(ru.ru_stime);
+    handover.start_us = monotonic_us();
     // f. the filter, last; from here on only what the profile allows may run.
-    if (apply_seccomp(*ctx.filter, ctx.seccomp_sock) != 0)
+    if (apply_seccomp(*ctx.filter, handover.listener) != 0)
         fail_child(ctx.error_write, exit_sandbox_error, std::string("seccomp: install filter: ") + std::strerror(errno));
     execve(exec_path.c_str(), argv.data(), envp.data());
     int err = errno;

@@ -59,7 +59,6 @@ public:
     // Empty where that is not possible (v2).
     virtual std::vector<TasksFile> self_join_files() const { return {}; }
     virtual std::optional<std::uint64_t> cpu_usec() = 0;   // live, for the CPU limit
-    virtual CgroupUsage cpu_usage() = 0;                   // the cpu fields of usage() only
     virtual CgroupUsage usage() = 0;
     virtual void kill_all() = 0;
     virtual std::string describe() const = 0;            // "v1: /sys/fs/cgroup/memory/...; ..."

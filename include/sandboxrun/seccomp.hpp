@@ -80,25 +80,30 @@ void validate_syscalls(const Syscalls& syscalls);
 std::vector<std::string> expand_syscalls(const std::vector<std::string>& allow);
 
 // Target side, after every other step: installs the filter with no_new_privs
-// already set. When program.notify, hands the listener fd to the supervisor
-// over `notify_sock` and waits for it to be received. Returns -1 with errno
-// on failure; allocates nothing (runs after fork).
-int apply_seccomp(const SeccompProgram& program, int notify_sock);
+// already set. `listener` gets the notification fd (O_CLOEXEC) when
+// program.notify, else -1. The target shares its fd table with the run's
+// pid 1 until execve (CLONE_FILES), so the listener stays behind with pid 1,
+// which hands it to the supervisor: the program never holds it. Returns -1
+// with errno on failure; allocates nothing.
+int apply_seccomp(const SeccompProgram& program, int& listener);
 
-// Supervisor side, before fork: `supervisor_end` is the supervisor's end of an
-// AF_UNIX SOCK_SEQPACKET socketpair whose other end goes to the target.
-// Sets SO_PASSCRED so the kernel tells the supervisor the target's pid (in the
-// supervisor's pid namespace) with the message apply_seccomp writes. Throws Error.
-void prepare_seccomp_socket(int supervisor_end);
+// What the run's pid 1 sends the supervisor once the target has exec'd (or
+// failed before): the listener, and when and after how much CPU of setup
+// (pid 1's and the target's) the program began.
+struct Handover {
+    int listener = -1;                  // -1: none (no notify, or no filter yet)
+    std::uint64_t start_us = 0;         // CLOCK_MONOTONIC; 0: the target never got there
+    std::uint64_t setup_user_us = 0;
+    std::uint64_t setup_system_us = 0;
+};
 
-// Supervisor side: receives the listener fd that apply_seccomp sent (its
-// number in the target plus the sender's credentials), copies it out of the
-// target with pidfd_getfd and acknowledges, which lets the target go on.
-// Returns the listener (O_CLOEXEC), or -1 when the target closed its end
-// without sending one (it failed or exited before its filter). Blocks until
-// the target writes or exits; close the target's end in the supervisor first,
-// or a dead target means a hang. Throws Error on anything else.
-int receive_seccomp_listener(int notify_sock);
+// pid 1 side, over an AF_UNIX SOCK_SEQPACKET socket: the listener travels as
+// SCM_RIGHTS. Returns -1 with errno.
+int send_handover(int sock, const Handover& h);
+
+// Supervisor side: nullopt when the sender closed its end without sending;
+// the listener arrives O_CLOEXEC. Throws Error on a malformed message.
+std::optional<Handover> receive_handover(int sock);
 
 struct SyscallViolation {
     int number = -1;

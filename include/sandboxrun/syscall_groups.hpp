@@ -44,9 +44,8 @@ const SyscallGroup* find_syscall_group(std::string_view name);
 // ArgCheck::standard.
 ArgCheck standard_arg_check(std::string_view syscall);
 
-// Syscalls apply_seccomp itself needs once the filter is live (the listener
-// hand-over writes, reads and closes; then execve; exit_group if anything
-// fails). Allowed whatever the profile says.
+// Syscalls the target needs once its filter is live: execve, or a write of
+// why it failed and exit_group. Allowed whatever the profile says.
 std::span<const std::string_view> always_allowed_syscalls();
 
 // Syscalls no profile may allow: creating or entering namespaces is the

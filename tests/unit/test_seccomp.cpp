@@ -1,6 +1,6 @@
 // Syscall groups, validation, compilation, and the filter at work in forked
-// children: each child installs a compiled filter and hands its listener to the
-// parent exactly as the target does for the supervisor.
+// children: each child installs a compiled filter while sharing the parent's
+// fd table, exactly as the target does with the run's pid 1.
 #include <catch2/catch.hpp>
 
 #include "temp_dir.hpp"
@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -61,36 +62,50 @@ struct Outcome {
     pid_t pid = -1;
 };
 
-// Forks; the child sets no_new_privs, applies `program`, runs `body` and exits
-// with its result. The parent receives the listener, then either reads a
-// violation (and kills the child) or waits for the child to exit. The child is
-// always reaped; alarm() in the child and a deadline here bound everything.
-Outcome run_filtered(const SeccompProgram& program, const std::function<int()>& body) {
-    int sv[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
-    prepare_seccomp_socket(sv[0]);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
+// Starts a child sharing our fd table (CLONE_FILES), as the target shares
+// pid 1's: it sets no_new_privs, installs `program`, tells us the listener's
+// number over a pipe (write is always allowed) and runs `body`, exiting with
+// its result. The listener is then ours as well, and stays ours when the child
+// exits or execs. Returns the child's pid and the listener (-1: none).
+std::pair<pid_t, int> start_filtered(const SeccompProgram& program, const std::function<int()>& body) {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    struct Start {
+        const SeccompProgram& program;
+        const std::function<int()>& body;
+        int report;
+    } start{program, body, p[1]};
+    alignas(16) static char stack[256 * 1024];   // copied with the rest of our memory
+    auto run = [](void* arg) -> int {
+        auto* s = static_cast<Start*>(arg);
         alarm(10);
-        close(sv[0]);
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(90);
-        if (apply_seccomp(program, sv[1]) != 0) _exit(91);
-        _exit(body());
+        int listener = -1;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || apply_seccomp(s->program, listener) != 0) listener = -2;
+        if (write(s->report, &listener, sizeof listener) != sizeof listener || listener == -2) _exit(91);
+        _exit(s->body());
+    };
+    const pid_t pid = clone(run, stack + sizeof stack, CLONE_FILES | SIGCHLD, &start);
+    REQUIRE(pid > 0);
+    int listener = -3;
+    pollfd pf{p[0], POLLIN, 0};
+    if (poll(&pf, 1, 15000) != 1 || read(p[0], &listener, sizeof listener) != sizeof listener || listener < -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        FAIL("the filtered child reported no listener (" << listener << ")");
     }
-    close(sv[1]);
+    close(p[0]);
+    close(p[1]);
+    return {pid, listener};
+}
+
+// Runs `body` under `program` (start_filtered), then either reads a violation
+// (and kills the child) or waits for the child to exit. The child is always
+// reaped; alarm() in the child and a deadline here bound everything.
+Outcome run_filtered(const SeccompProgram& program, const std::function<int()>& body) {
+    const auto [pid, listener] = start_filtered(program, body);
     Outcome out;
     out.pid = pid;
-    int listener = -1;
-    try {
-        listener = receive_seccomp_listener(sv[0]);
-    } catch (...) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &out.status, 0);
-        close(sv[0]);
-        throw;
-    }
-    close(sv[0]);
+    REQUIRE(listener >= 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (true) {
         pollfd p{listener, POLLIN, 0};
@@ -372,12 +387,14 @@ TEST_CASE("x32 and i386 syscalls kill the process", "[seccomp][fork]") {
     CHECK((WIFSIGNALED(i386.status) && WTERMSIG(i386.status) == SIGSYS));
 }
 
-TEST_CASE("hand-over works for an unprivileged supervisor and a target in new user and pid "
+TEST_CASE("hand-over reaches an unprivileged supervisor from pid 1 of new user and pid "
           "namespaces", "[seccomp][fork]") {
     const auto program = compile_seccomp(minimal_syscalls(), Network{});
     // A plays the supervisor as nobody; B enters new user+pid namespaces and
-    // forks C, pid 1 there, which installs the filter and trips on ptrace.
-    // A reports through its exit status: 0 when the violation arrived intact.
+    // forks C, pid 1 there, which starts D sharing its fds, as the target
+    // shares pid 1's. D installs the filter and trips on ptrace; C sends D's
+    // listener to A, which must see the violation with D's pid in A's pid
+    // namespace. A reports through its exit status: 0 when all that held.
     const pid_t a = fork();
     REQUIRE(a >= 0);
     if (a == 0) {
@@ -387,7 +404,6 @@ TEST_CASE("hand-over works for an unprivileged supervisor and a target in new us
             _exit(10);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) _exit(11);
-        prepare_seccomp_socket(sv[0]);
         const pid_t b = fork();
         if (b < 0) _exit(12);
         if (b == 0) {
@@ -395,38 +411,73 @@ TEST_CASE("hand-over works for an unprivileged supervisor and a target in new us
             if (unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) _exit(20);
             const pid_t c = fork();
             if (c == 0) {
-                if (getpid() != 1 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(30);
-                if (apply_seccomp(program, sv[1]) != 0) _exit(31);
-                syscall(SYS_ptrace, 0, 0, 0, 0);
-                _exit(32);
+                if (getpid() != 1) _exit(30);
+                const auto [d, listener] = start_filtered(program, [] {
+                    syscall(SYS_ptrace, 0, 0, 0, 0);
+                    return 32;
+                });
+                Handover h;
+                h.listener = listener;
+                h.start_us = 7;
+                if (send_handover(sv[1], h) != 0) _exit(31);
+                int st = 0;
+                waitpid(d, &st, 0);   // A kills D once it has seen the violation
+                _exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 33);
             }
             int st = 0;
             waitpid(c, &st, 0);
-            _exit(c < 0 ? 21 : 0);
+            _exit(c > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 21);
         }
         close(sv[1]);
         int code = 0;
         try {
-            const int listener = receive_seccomp_listener(sv[0]);
-            pollfd p{listener, POLLIN, 0};
-            const auto v = poll(&p, 1, 10000) == 1 ? read_seccomp_violation(listener) : std::nullopt;
-            if (!v) code = 13;
-            else if (v->name != "ptrace") code = 14;
-            else if (v->pid <= 1 || kill(v->pid, SIGKILL) != 0) code = 15;
+            const auto h = receive_handover(sv[0]);
+            pollfd p{h ? h->listener : -1, POLLIN, 0};
+            const auto v = h && poll(&p, 1, 10000) == 1 ? read_seccomp_violation(h->listener) : std::nullopt;
+            if (!h || h->listener < 0 || h->start_us != 7) code = 13;
+            else if (!v) code = 14;
+            else if (v->name != "ptrace") code = 15;
+            else if (v->pid <= 1 || kill(v->pid, SIGKILL) != 0) code = 16;
         } catch (const Error& e) {
             fprintf(stderr, "supervisor side: %s\n", e.what());
-            code = 16;
+            code = 17;
         }
         int st = 0;
         if (code != 0) kill(b, SIGKILL);
         waitpid(b, &st, 0);
-        if (code == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) code = 17;
+        if (code == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) code = 18;
         _exit(code);
     }
     int st = 0;
     REQUIRE(waitpid(a, &st, 0) == a);
     CHECK(WIFEXITED(st));
     CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("after execve the program does not hold the listener; its starter does", "[seccomp][fork]") {
+    if (access("/bin/sleep", X_OK) != 0) return;
+    const Policy p = stock("c");
+    const auto [pid, listener] = start_filtered(compile_seccomp(p.syscalls, p.net), [] {
+        execl("/bin/sleep", "sleep", "10", nullptr);
+        return 99;
+    });
+    REQUIRE(listener >= 0);
+    auto link = [](const std::string& path) {
+        char buf[256];
+        const ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    };
+    const std::string proc = "/proc/" + std::to_string(pid);
+    for (int i = 0; i < 500 && link(proc + "/exe") != "/usr/bin/sleep"; ++i) usleep(10000);
+    REQUIRE(link(proc + "/exe") == "/usr/bin/sleep");
+    std::vector<std::string> targets;
+    for (const auto& e : std::filesystem::directory_iterator(proc + "/fd")) targets.push_back(link(e.path()));
+    CHECK_FALSE(targets.empty());
+    for (const auto& t : targets) CHECK(t.find("seccomp") == std::string::npos);
+    CHECK(link("/proc/self/fd/" + std::to_string(listener)).find("seccomp") != std::string::npos);
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(listener);
 }
 
 TEST_CASE("stock profiles run real dynamic programs without violations", "[seccomp][fork]") {
@@ -458,17 +509,23 @@ TEST_CASE("stock profiles run real dynamic programs without violations", "[secco
     }
 }
 
-TEST_CASE("a target that dies before its filter gives -1, not a listener", "[seccomp][fork]") {
+TEST_CASE("a hand-over without a listener arrives as -1; none at all as nullopt", "[seccomp]") {
     int sv[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
-    prepare_seccomp_socket(sv[0]);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) _exit(0);
+    Handover sent;
+    sent.start_us = 123;
+    sent.setup_user_us = 4;
+    sent.setup_system_us = 5;
+    REQUIRE(send_handover(sv[1], sent) == 0);
+    const auto got = receive_handover(sv[0]);
+    REQUIRE(got);
+    CHECK(got->listener == -1);
+    CHECK(got->start_us == 123);
+    CHECK(got->setup_user_us == 4);
+    CHECK(got->setup_system_us == 5);
     close(sv[1]);
-    CHECK(receive_seccomp_listener(sv[0]) == -1);
+    CHECK_FALSE(receive_handover(sv[0]));
     close(sv[0]);
-    REQUIRE(waitpid(pid, nullptr, 0) == pid);
 }
 
 // --- programs precompiled at build time (src/precompile_filters.cpp) --------
