@@ -103,6 +103,15 @@ private:
         if (cgroup_) cgroup_->kill_all();
     }
     void watch();
+    // Reads the target's wait status from pid 1 once; true if it was there.
+    bool read_target_status() {
+        int status = 0;
+        ssize_t n = read(status_read_.get(), &status, sizeof status);
+        status_read_.reset();
+        if (n != static_cast<ssize_t>(sizeof status)) return false;
+        target_status_ = status;
+        return true;
+    }
     void collect(const rusage& ru);
     void log_to_syslog();
 
@@ -112,10 +121,15 @@ private:
     std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
-    UniqueFd pidfd_, handover_sock_, listener_, signal_fd_;
+    UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
     bool killed_ = false;
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
+    // The target's wait status, and the counters read when it arrived: pid 1
+    // writes it before its own exit, whose teardown is then neither the
+    // program's time nor in the way.
+    std::optional<int> target_status_;
+    std::optional<CgroupUsage> final_usage_;
     // CPU the run spent before the target's execve (our own setup inside the
     // sandbox): not the program's, so neither charged nor reported.
     CgroupUsage setup_cpu_;
@@ -214,6 +228,7 @@ int Run::execute() {
     go.read.reset();
     failure.write.reset();
     status.write.reset();
+    status_read_ = std::move(status.read);
     child_handover_sock.reset();
     close_prepared(plan);
     try {
@@ -237,7 +252,8 @@ int Run::execute() {
     rusage ru{};
     if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
     reaped_ = true;
-    end_us_ = monotonic_us();
+    if (!end_us_) end_us_ = monotonic_us();
+    if (!target_status_) read_target_status();
     log_step("run ended");
 
     // A setup failure inside the child outranks whatever else happened.
@@ -246,10 +262,9 @@ int Run::execute() {
         f.message[sizeof f.message - 1] = '\0';
         throw Error(f.message, f.exit_code);
     }
-    int target_status = 0;
-    if (read(status.read.get(), &target_status, sizeof target_status) == sizeof target_status) {
-        if (WIFEXITED(target_status)) report_.evidence.exit_code = WEXITSTATUS(target_status);
-        else if (WIFSIGNALED(target_status)) report_.evidence.signal = WTERMSIG(target_status);
+    if (target_status_) {
+        if (WIFEXITED(*target_status_)) report_.evidence.exit_code = WEXITSTATUS(*target_status_);
+        else if (WIFSIGNALED(*target_status_)) report_.evidence.signal = WTERMSIG(*target_status_);
     } else if (killed_) {
         report_.evidence.signal = SIGKILL;
     } else {
@@ -295,13 +310,19 @@ void Run::watch() {
             long tick = std::clamp(soonest, 1L, 50L);
             timeout_ms = timeout_ms < 0 ? tick : std::min(timeout_ms, tick);
         }
-        pollfd fds[4] = {{pidfd_.get(), POLLIN, 0},
+        pollfd fds[5] = {{pidfd_.get(), POLLIN, 0},
                          {handover_sock_.get(), POLLIN, 0},
                          {listener_.get(), POLLIN, 0},
-                         {signal_fd_.get(), POLLIN, 0}};
-        int n = poll(fds, 4, static_cast<int>(timeout_ms));
+                         {signal_fd_.get(), POLLIN, 0},
+                         {status_read_.get(), POLLIN, 0}};
+        int n = poll(fds, 5, static_cast<int>(timeout_ms));
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
+        if (fds[4].revents && read_target_status()) {
+            end_us_ = monotonic_us();
+            if (cgroup_) final_usage_ = cgroup_->usage();
+            log_step("target ended");
+        }
         if (fds[0].revents) return;
         if (fds[1].revents) {
             // pid 1 sends the hand-over once the target has exec'd (or failed
@@ -353,7 +374,7 @@ void Run::collect(const rusage& ru) {
     report_.csw_forced = static_cast<std::uint64_t>(ru.ru_nivcsw);
     if (cgroup_) {
         // The cgroup counts every task, also those killed before anyone reaped them.
-        CgroupUsage u = cgroup_->usage();
+        CgroupUsage u = final_usage_ ? *final_usage_ : cgroup_->usage();
         if (u.user_usec && u.system_usec) {
             report_.cpu_user_us = since_setup(u.user_usec, setup_cpu_.user_usec);
             report_.cpu_system_us = since_setup(u.system_usec, setup_cpu_.system_usec);

@@ -53,7 +53,7 @@ TEST_CASE("with -v every setup step is timed, on both sides of clone, never into
     std::size_t at = 0;
     for (const char* step : {"identity", "seccomp compiled", "cloned", "child: in its cgroup, credentials set",
                              "child: root built, network up", "target: forked",
-                             "target: exec'd, listener received", "run ended", "accounted"}) {
+                             "target: exec'd, listener received", "target ended", "run ended", "accounted"}) {
         INFO(r.err);
         std::string line = " ms  ";   // (one append at a time: GCC 12 warns falsely on literal + string)
         line.append(step).append("\n");
