@@ -137,6 +137,8 @@ void print_step(std::uint64_t t0, const char* step);
 inline std::uint64_t timeval_us(const timeval& tv) {
     return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
 }
+// Adds the calling process's CPU time so far to the hand-over's setup.
+void add_own_cpu(Handover& h);
 
 struct Child {
     pid_t pid = -1;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -105,10 +106,7 @@ pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
 
     // Our own CPU so far is setup too. Without the listener the supervisor
     // would never hear of a violation, so a failed send ends the run.
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    handover.setup_user_us += timeval_us(ru.ru_utime);
-    handover.setup_system_us += timeval_us(ru.ru_stime);
+    add_own_cpu(handover);
     if (send_handover(ctx.handover_sock, handover) != 0) {
         int err = errno;
         kill(target, SIGKILL);
@@ -148,6 +146,19 @@ std::uint64_t monotonic_us() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+void add_own_cpu(Handover& h) {
+    // The CPU clock includes the slice still running; getrusage leaves it out
+    // (up to a tick, which the cgroup's counter has), so it only splits.
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    const std::uint64_t total = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const std::uint64_t user = std::min(total, timeval_us(ru.ru_utime));
+    h.setup_user_us += user;
+    h.setup_system_us += total - user;
 }
 
 void print_step(std::uint64_t t0, const char* step) {

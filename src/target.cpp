@@ -2,7 +2,6 @@
 // comes last so that every step before it may use whatever it needs.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,10 +84,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
         fail_child(ctx.error_write, e.exit_code(), e.what());
     }
     // The program's time starts here: what we spent so far is setup.
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    handover.setup_user_us = timeval_us(ru.ru_utime);
-    handover.setup_system_us = timeval_us(ru.ru_stime);
+    add_own_cpu(handover);
     handover.start_us = monotonic_us();
     // f. the filter, last; from here on only what the profile allows may run.
     if (apply_seccomp(*ctx.filter, handover.listener) != 0)
