@@ -120,8 +120,9 @@ void mount_proc(const std::string& path) {
 }
 
 void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& node_fds) {
+    // A directory of the root's tmpfs, read-only with it: a tmpfs of its own
+    // would cost a superblock made and torn down per run.
     mkdir_p(path);
-    mount_tmpfs(path, "/dev", 1 << 20, "0755");
     for (std::size_t i = 0; i < std::size(dev_nodes); ++i) {
         std::string node = path + "/" + dev_nodes[i];
         make_mountpoint(node, false);
@@ -286,9 +287,8 @@ void apply_mounts(const MountPlan& plan) {
     if (syscall(SYS_pivot_root, ".", ".") != 0) throw sys_error("mounts: pivot_root");
     if (umount2(".", MNT_DETACH) != 0) throw sys_error("mounts: detach old root");
     if (chdir("/") != 0) throw sys_error("mounts: chdir", "/");
-    for (const char* path : {"/dev", "/"})
-        if (mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
-            throw sys_error("mounts: remount read-only", path);
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+        throw sys_error("mounts: remount read-only", "/");
 }
 
 }  // namespace sandboxrun
