@@ -318,12 +318,8 @@ void Run::watch() {
         int n = poll(fds, 5, static_cast<int>(timeout_ms));
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
-        if (fds[4].revents && read_target_status()) {
-            end_us_ = monotonic_us();
-            if (cgroup_) final_usage_ = cgroup_->usage();
-            log_step("target ended");
-        }
-        if (fds[0].revents) return;
+        // In the order things happen: hand-over, violations, the target's
+        // status, pid 1's exit; several can arrive at once.
         if (fds[1].revents) {
             // pid 1 sends the hand-over once the target has exec'd (or failed
             // before): the listener, and when the program began after how much
@@ -360,6 +356,12 @@ void Run::watch() {
                 kill_run();
             }
         }
+        if (fds[4].revents && read_target_status()) {
+            end_us_ = monotonic_us();
+            if (cgroup_) final_usage_ = cgroup_->usage();
+            log_step("target ended");
+        }
+        if (fds[0].revents) return;
     }
 }
 
