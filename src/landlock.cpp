@@ -50,7 +50,8 @@ std::uint64_t fs_access_for(int abi) {
 
 void allow_path(int ruleset, const std::string& path, std::uint64_t access) {
     int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
-    if (fd < 0) return;   // optional paths that are not there need no rule
+    if (fd < 0 && errno == ENOENT) return;   // optional paths that are not there need no rule
+    if (fd < 0) throw sys_error("landlock: open", path);
     PathBeneathAttr attr{access, fd};
     long rc = syscall(SYS_landlock_add_rule, ruleset, rule_path_beneath, &attr, 0);
     int err = errno;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -93,9 +95,35 @@ pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
     return pid;
 }
 
+// Closes every fd but `keep` (no allocation: runs in pid 1 after clone).
+void close_all_but(std::initializer_list<int> keep) {
+    std::array<int, 12> sorted;
+    sorted.fill(INT_MAX);
+    std::copy_n(keep.begin(), std::min(keep.size(), sorted.size()), sorted.begin());
+    std::sort(sorted.begin(), sorted.end());
+    unsigned from = 0;
+    for (int fd : sorted) {
+        if (fd < 0) continue;
+        if (fd == INT_MAX) break;
+        if (static_cast<unsigned>(fd) > from) close_range(from, static_cast<unsigned>(fd) - 1, 0);
+        from = static_cast<unsigned>(fd) + 1;
+    }
+    close_range(from, ~0u, 0);
+}
+
 // pid 1: start the target, hand its listener over, reap everything, report
 // the target's status, exit.
-[[noreturn]] void reap(const ChildContext& ctx) {
+[[noreturn]] void reap(const ChildContext& inherited) {
+    // The target shares our fd table, and under open_files = 4 its listener
+    // must find fd 3 free: our three pipes move up out of the way, the stdio
+    // sources go once the target has dup2'd them, and nothing else stays
+    // open but 0-2 (where -v still prints): not the supervisor's locks, not
+    // its other files.
+    ChildContext ctx = inherited;
+    for (int* fd : {&ctx.error_write, &ctx.status_write, &ctx.handover_sock})
+        if (int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 10); moved >= 0) *fd = moved;
+    close_all_but({0, 1, 2, ctx.stdio[0], ctx.stdio[1], ctx.stdio[2], ctx.error_write, ctx.status_write,
+                   ctx.handover_sock});
     // Not dumpable: the target cannot ptrace us or open our /proc/1/mem or exe
     // for writing. Set first: the flag is the memory's, which the target
     // shares until its execve.
@@ -113,10 +141,8 @@ pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
         fail_child(ctx.error_write, exit_sandbox_error, std::string("child: hand-over to the supervisor: ") + std::strerror(err));
     }
 
-    // Nothing inherited from the supervisor stays open here but the status
-    // pipe: not its locks (cgroup, uid slot), not its files, not the listener.
-    close_range(0, static_cast<unsigned>(ctx.status_write) - 1, 0);
-    close_range(static_cast<unsigned>(ctx.status_write) + 1, ~0u, 0);
+    // From here on only the status pipe: not the listener, not the program's stdio.
+    close_all_but({ctx.status_write});
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL);

@@ -623,6 +623,11 @@ void validate_policy(const Policy& policy) {
     for (const auto& limit : count_limits)
         if (policy.limits.*limit.field && *(policy.limits.*limit.field) == 0)
             throw Error(fmt::format("limits.{}: must be greater than 0", limit.name));
+    // The run's own setup needs one descriptor beside stdin, stdout and stderr
+    // (Landlock's ruleset, then the seccomp listener) under the same limit.
+    if (policy.limits.open_files && *policy.limits.open_files < 4)
+        throw Error(fmt::format("limits.open_files: must be at least 4 (stdin, stdout, stderr and one the "
+                                "sandbox needs while it sets up), not {}", *policy.limits.open_files));
     validate_syscalls(policy.syscalls);
 }
 

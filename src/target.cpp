@@ -16,8 +16,11 @@ namespace {
 void setup_stdio(const ChildContext& ctx) {
     for (int fd = 0; fd < 3; ++fd)
         if (ctx.stdio[fd] != fd && dup2(ctx.stdio[fd], fd) != fd) throw sys_error("target: dup2", std::to_string(fd));
-    // Only 0, 1 and 2 may reach the program; the two pipes it still needs
-    // until execve close themselves there.
+    // The sources are no use to pid 1 either, with whom we share the table.
+    for (int fd : ctx.stdio)
+        if (fd > 2) close(fd);
+    // Only 0, 1 and 2 may reach the program; the pipes it still needs until
+    // execve close themselves there.
     if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) throw sys_error("target: close_range");
 }
 
@@ -68,18 +71,20 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     envp.push_back(nullptr);
     std::string exec_path;
     try {
-        // d. a new session without a controlling terminal, limits, fds, work dir
+        // d. a new session without a controlling terminal, fds, work dir
         // The last step that may still print: stderr becomes the program's below.
         if (ctx.verbose_t0) print_step(ctx.verbose_t0, "target: forked");
         if (setsid() < 0) throw sys_error("target: setsid");
         reset_signals();
-        apply_rlimits(inv.policy.limits, ctx.have_cgroup);
         setup_stdio(ctx);
         if (chdir(ctx.plan->chdir.c_str()) != 0) throw sys_error("target: chdir", ctx.plan->chdir);
         exec_path = resolve_command(inv.argv[0], ctx.envp);
         // e. no capability, no way to gain one, Landlock
         drop_capabilities();
         apply_landlock(*ctx.plan, inv.policy.net, ctx.landlock_abi);
+        // Limits after Landlock, whose ruleset needs fds beside the program's
+        // stdio: open_files may leave room for one more only (the listener).
+        apply_rlimits(inv.policy.limits, ctx.have_cgroup);
     } catch (const Error& e) {
         fail_child(ctx.error_write, e.exit_code(), e.what());
     }

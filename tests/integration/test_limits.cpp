@@ -45,9 +45,10 @@ std::vector<fs::path> run_group_parents() {
         fs::path path = line.substr(b + 2);
         if (path.filename() == "sandboxrun-supervisor") path = path.parent_path();
         if (ctrl.empty()) out.push_back(fs::path("/sys/fs/cgroup") / path / "sandboxrun");
-        for (const char* c : {"memory", "pids", "cpuacct"})
-            if (ctrl == c || ctrl.find(std::string(c) + ",") != std::string::npos ||
-                ctrl.find("," + std::string(c)) != std::string::npos)
+        // Whole names in a comma-separated list ("cpu,cpuacct").
+        const std::string list = "," + ctrl + ",";
+        for (const char* c : {",memory,", ",pids,", ",cpuacct,"})
+            if (list.find(c) != std::string::npos)
                 out.push_back(fs::path("/sys/fs/cgroup") / ctrl / path / "sandboxrun");
     }
     return out;
@@ -240,6 +241,28 @@ TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits
     Result missing = run(dir, {"--profile", "c", "--stdin", "/nonexistent-sbx-input", "--", "./cat_upper"});
     CHECK(missing.status == 125);
     CHECK(missing.err.find("/nonexistent-sbx-input") != std::string::npos);
+}
+
+TEST_CASE("open_files = 4 leaves the program exactly one descriptor beyond stdio, files as stdio too", "[limits]") {
+    WorkDir dir;
+    dir.write("input.txt", "in\n");
+    const std::string script = "read line; echo \"$line\"; exec 3</dev/null && echo three; exec 4</dev/null && echo four";
+    for (bool files : {false, true}) {
+        INFO((files ? "stdio from files" : "stdio inherited"));
+        std::vector<std::string> args = {"--profile", "c", "--open-files", "4"};
+        if (files)
+            for (const char* a : {"--stdin", "input.txt", "--stdout", "answer.txt", "--stderr", "errors.txt"}) args.push_back(a);
+        for (const char* a : {"--", "/bin/sh", "-c"}) args.push_back(a);
+        args.push_back(script);
+        Result r = run(dir, args, 60, "in\n");
+        INFO(r.err);
+        CHECK(verdict(r) == "runtime_error");   // the shell fails on the second exec
+        CHECK((files ? dir.read("answer.txt") : r.out) == "in\nthree\n");
+        CHECK((files ? dir.read("errors.txt") : r.err).find("Too many open files") != std::string::npos);
+    }
+    Result three = run(dir, {"--profile", "c", "--open-files", "3", "--", "/bin/true"});
+    CHECK(three.status == 125);
+    CHECK(three.err.find("open_files: must be at least 4") != std::string::npos);
 }
 
 TEST_CASE("the JSON report and the meta file carry the figures", "[limits]") {
