@@ -95,7 +95,7 @@ pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
     return pid;
 }
 
-// Closes every fd but `keep` (no allocation: runs in pid 1 after clone).
+// Closes every fd but `keep` (negative entries are ignored).
 void close_all_but(std::initializer_list<int> keep) {
     std::array<int, 12> sorted;
     sorted.fill(INT_MAX);
