@@ -119,7 +119,12 @@ TEST_CASE("CPU time is measured exactly", "[limits]") {
     double inside_ms = number(r, "cpu_time_ms");
     INFO("outside " << outside_ms << " ms, inside " << inside_ms << " ms");
     CHECK(std::abs(inside_ms - outside_ms) < 10.0 * slack());
-    CHECK(number(r, "wall_time_ms") >= inside_ms - 5);
+    // One thread cannot burn more CPU than wall time. Under emulation pid 1's
+    // few syscalls beside the burner take milliseconds and the CPU clock and
+    // the wall clock drift apart by a few percent, hence the slack.
+    double wall_ms = number(r, "wall_time_ms");
+    INFO("wall " << wall_ms << " ms");
+    CHECK(wall_ms >= inside_ms - 5 * slack());
 }
 
 TEST_CASE("a CPU limit ends a single-threaded burner", "[limits]") {
