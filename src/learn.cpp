@@ -21,23 +21,12 @@ namespace {
 
 constexpr int max_attempts = 100;
 
-bool in_group(const SyscallGroup& g, const std::string& name) {
-    for (const auto& m : g.members) {
-        if (m.name == name) return true;
-        if (m.name.starts_with('@')) {
-            const SyscallGroup* sub = find_syscall_group(m.name);
-            if (sub && in_group(*sub, name)) return true;
-        }
-    }
-    return false;
-}
-
 // The groups (safe ones first) that contain `name`, for the fragment's comments.
 std::string groups_of(const std::string& name, bool& dangerous) {
     std::string out;
     dangerous = false;
     for (const auto& g : syscall_groups()) {
-        if (!in_group(g, name)) continue;
+        if (!group_includes(g, name)) continue;
         dangerous = dangerous || g.dangerous;
         out += (out.empty() ? "" : ", ") + std::string(g.name);
     }

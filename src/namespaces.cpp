@@ -17,8 +17,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -96,17 +94,14 @@ pid_t spawn_target(const ChildContext& ctx, Handover& handover) {
 }
 
 // Closes every fd but `keep` (negative entries are ignored).
-void close_all_but(std::initializer_list<int> keep) {
-    std::array<int, 12> sorted;
-    sorted.fill(INT_MAX);
-    std::copy_n(keep.begin(), std::min(keep.size(), sorted.size()), sorted.begin());
-    std::sort(sorted.begin(), sorted.end());
+void close_all_but(std::vector<int> keep) {
+    std::erase_if(keep, [](int fd) { return fd < 0; });
+    std::sort(keep.begin(), keep.end());
     unsigned from = 0;
-    for (int fd : sorted) {
-        if (fd < 0) continue;
-        if (fd == INT_MAX) break;
-        if (static_cast<unsigned>(fd) > from) close_range(from, static_cast<unsigned>(fd) - 1, 0);
-        from = static_cast<unsigned>(fd) + 1;
+    for (int fd : keep) {
+        const auto kept = static_cast<unsigned>(fd);
+        if (kept > from) close_range(from, kept - 1, 0);
+        from = std::max(from, kept + 1);
     }
     close_range(from, ~0u, 0);
 }
@@ -168,18 +163,20 @@ void close_all_but(std::initializer_list<int> keep) {
 
 }  // namespace
 
-std::uint64_t monotonic_us() {
+namespace {
+std::uint64_t clock_us(clockid_t clock) {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
 }
+}  // namespace
+
+std::uint64_t monotonic_us() { return clock_us(CLOCK_MONOTONIC); }
 
 void add_own_cpu(Handover& h) {
     // The CPU clock includes the slice still running; getrusage leaves it out
     // (up to a tick, which the cgroup's counter has), so it only splits.
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    const std::uint64_t total = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+    const std::uint64_t total = clock_us(CLOCK_PROCESS_CPUTIME_ID);
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     const std::uint64_t user = std::min(total, timeval_us(ru.ru_utime));

@@ -28,7 +28,6 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -212,29 +211,23 @@ bool seccomp_actions_available(bool notify) {
 }
 
 void validate_syscalls(const Syscalls& syscalls) {
-    // Walks a name's expansion for a member of `banned` without building it:
-    // this runs on every start. Group members are names libseccomp knows (a
-    // unit test checks), so only the names a profile wrote are resolved.
-    std::vector<std::string_view> visiting;   // a group including itself ends here
-    std::function<std::optional<std::string_view>(std::string_view, std::span<const std::string_view>)> find =
-        [&](std::string_view name, std::span<const std::string_view> banned) -> std::optional<std::string_view> {
-        if (!name.starts_with('@'))
-            return std::find(banned.begin(), banned.end(), name) != banned.end() ? std::optional(name) : std::nullopt;
-        const SyscallGroup* g = find_syscall_group(name);
-        if (!g) throw Error("unknown syscall group \"" + std::string(name) + "\"");
-        if (std::find(visiting.begin(), visiting.end(), g->name) != visiting.end()) return std::nullopt;
-        visiting.push_back(g->name);
-        std::optional<std::string_view> hit;
-        for (const auto& m : g->members)
-            if ((hit = find(m.name, banned))) break;
-        visiting.pop_back();
-        return hit;
-    };
-    auto banned_member = [&](const std::string& name, const std::string& origin,
-                             std::span<const std::string_view> banned) {
+    // The first of `banned` that `name` (a syscall or a group) stands for, found
+    // without expanding groups: this runs on every start. Group members are
+    // names libseccomp knows (a unit test checks), so only a profile's own
+    // names are resolved.
+    auto banned_member = [](const std::string& name, const std::string& origin,
+                            std::span<const std::string_view> banned) -> std::optional<std::string_view> {
         try {
-            if (!name.starts_with('@')) native_syscall_number(name);   // throws if unknown everywhere
-            return find(name, banned);
+            const SyscallGroup* g = nullptr;
+            if (name.starts_with('@')) {
+                g = find_syscall_group(name);
+                if (!g) throw Error("unknown syscall group \"" + name + "\"");
+            } else {
+                native_syscall_number(name);   // throws if unknown on every arch
+            }
+            for (std::string_view b : banned)
+                if (g ? group_includes(*g, b) : name == b) return b;
+            return std::nullopt;
         } catch (const Error& e) {
             throw Error(with_origin(origin, e.what()));
         }

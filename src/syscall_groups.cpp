@@ -268,6 +268,20 @@ const SyscallGroup* find_syscall_group(std::string_view name) {
     return nullptr;
 }
 
+namespace {
+bool includes(const SyscallGroup& g, std::string_view name, std::size_t depth) {
+    if (depth > std::size(groups)) return false;   // only a cycle goes this deep
+    for (const auto& m : g.members) {
+        if (m.name == name) return true;
+        const SyscallGroup* sub = m.name.starts_with('@') ? find_syscall_group(m.name) : nullptr;
+        if (sub && includes(*sub, name, depth + 1)) return true;
+    }
+    return false;
+}
+}  // namespace
+
+bool group_includes(const SyscallGroup& g, std::string_view name) { return includes(g, name, 0); }
+
 ArgCheck standard_arg_check(std::string_view syscall) {
     for (const auto& [name, check] : standard_checks)
         if (name == syscall) return check;

@@ -40,6 +40,10 @@ struct SyscallGroup {
 std::span<const SyscallGroup> syscall_groups();
 const SyscallGroup* find_syscall_group(std::string_view name);
 
+// Whether `name` is a member of `g`, directly or through the groups it
+// includes (a group that includes itself again ends the walk there).
+bool group_includes(const SyscallGroup& g, std::string_view name);
+
 // The check a syscall gets when allowed by name or by a group member with
 // ArgCheck::standard.
 ArgCheck standard_arg_check(std::string_view syscall);
