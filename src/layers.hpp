@@ -13,8 +13,15 @@
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/policy.hpp"
 #include "sandboxrun/seccomp.hpp"
+#include "unique_fd.hpp"
 
 namespace sandboxrun {
+
+// ---- host_files.cpp: files opened on the host for the run -------------------
+// Opens --stdin/--stdout/--stderr/--report/--meta. Beneath a directory the run
+// can write (invoking directory, writable binds) no symlink and no "..", and
+// only a regular file; elsewhere the path as the host resolves it.
+UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
 struct Identity {

@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <utility>
 
@@ -51,24 +50,14 @@ std::string new_run_id() {
     return fmt::format("{:016x}", r);
 }
 
-// Opens a --stdin/--stdout/--stderr file. As root, not through a symlink and
-// only a regular file or a device: an earlier run may have planted a link to
-// a host file, or a FIFO that would block us forever (opened non-blocking,
-// then checked).
-UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const char* option) {
+bool same_file(int a, int b) {
+    struct stat sa {}, sb {};
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const char* option, const Policy& policy) {
     if (!path) return {};
-    const bool root = geteuid() == 0;
-    UniqueFd fd(open(path->c_str(), flags | O_CLOEXEC | (root ? O_NOFOLLOW | O_NONBLOCK : 0), 0644));
-    if (fd.get() < 0) throw sys_error(option, *path);
-    if (root) {
-        struct stat st {};
-        if (fstat(fd.get(), &st) != 0) throw sys_error(std::string(option) + ": fstat", *path);
-        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-            throw Error(std::string(option) + ": " + *path + ": not a regular file or a device");
-        if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
-            throw sys_error(std::string(option) + ": fcntl", *path);
-    }
-    return fd;
+    return open_host_file(*path, flags, option, policy);
 }
 
 // A cgroup counter minus its value when the target started.
@@ -138,9 +127,12 @@ private:
 int Run::execute() {
     const Limits& limits = policy_.limits;
     // 0. Host-side resources the target will use, opened before anything is built.
-    UniqueFd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin");
-    UniqueFd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout");
-    UniqueFd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr");
+    UniqueFd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin", policy_);
+    UniqueFd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout", policy_);
+    UniqueFd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr", policy_);
+    // --stdout and --stderr naming one file: one open file, one offset, as
+    // `>f 2>&1` would; two opens would overwrite each other's output.
+    if (out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get())) err.reset(dup(out.get()));
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -409,10 +401,22 @@ void Run::log_to_syslog() {
     closelog();
 }
 
-void write_text(const std::string& path, const std::string& text, const char* what) {
-    std::ofstream f(path, std::ios::trunc);
-    f << text;
-    if (!f.flush()) std::fprintf(stderr, "sandboxrun: cannot write %s %s\n", what, path.c_str());
+// The report and meta file are written after the run, by the same rules as
+// --stdout (they usually sit in the directory the run could write).
+// Returns false, having said why, if the file could not be written.
+bool write_text(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
+    try {
+        UniqueFd fd = open_host_file(path, O_WRONLY | O_CREAT | O_TRUNC, option, policy);
+        for (std::size_t done = 0; done < text.size();) {
+            ssize_t n = write(fd.get(), text.data() + done, text.size() - done);
+            if (n < 0) throw sys_error(std::string(option) + ": write", path);
+            done += static_cast<std::size_t>(n);
+        }
+        return true;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "sandboxrun: %s\n", e.what());
+        return false;
+    }
 }
 
 }  // namespace
@@ -446,8 +450,9 @@ int run_sandbox(const Invocation& inv) {
         for (const auto& w : report.warnings) std::fprintf(stderr, "sandboxrun: warning: %s\n", w.c_str());
     if (!inv.quiet)
         for (const auto& u : report.unapplied) std::fprintf(stderr, "sandboxrun: warning: not applied: %s\n", u.c_str());
-    if (inv.report_path) write_text(*inv.report_path, report_json(report), "report");
-    if (inv.meta_path) write_text(*inv.meta_path, report_meta(report), "meta file");
+    // A judge reads the verdict from these: without them, the exit status must not say all went well.
+    if (inv.report_path && !write_text(*inv.report_path, report_json(report), "--report", inv.policy)) status = exit_sandbox_error;
+    if (inv.meta_path && !write_text(*inv.meta_path, report_meta(report), "--meta", inv.policy)) status = exit_sandbox_error;
     return status;
 }
 

@@ -70,6 +70,12 @@ TEST_CASE("output and input pass through") {
     CHECK(r.status == 0);
     CHECK(r.out == "HELLO JUDGE\n");
     CHECK(verdict(r) == "ok");
+
+    // One file for both streams keeps every line, in order (`>f 2>&1`).
+    dir.add_program("out_err");
+    Result both = run(dir, {"--profile", "c", "--stdout", "both.txt", "--stderr", "both.txt", "--", "./out_err"});
+    CHECK(both.status == 0);
+    CHECK(dir.read("both.txt") == "out 1\nerr\nout 2\n");
 }
 
 TEST_CASE("the target is never host root and sees only its own processes") {

@@ -408,34 +408,68 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
     }
 }
 
-TEST_CASE("as root, --stdin/--stdout never go through a planted symlink or FIFO", "[defense]") {
-    if (unprivileged()) {
-        WARN("unprivileged: the caller's own permissions already bound what a symlink reaches");
-        return;
-    }
+TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a run planted", "[defense]") {
+    // A victim outside the work dir that the runner could write: refusing must
+    // come from sandboxrun's rules, not from permissions.
+    WorkDir elsewhere;
+    fs::path victim = elsewhere.path() / "victim.txt";
+    elsewhere.write("victim.txt", "host data\n");
     WorkDir dir;
     dir.add_program("cat_upper");
-    fs::path victim = dir.path() / "victim.txt";
-    std::ofstream(victim) << "host data\n";
-    fs::create_symlink(victim, dir.path() / "out.txt");
-    fs::create_symlink(victim, dir.path() / "in.txt");
-    Result out = run(dir, {"--profile", "c", "--stdout", (dir.path() / "out.txt").string(), "--", "./cat_upper"});
-    CHECK(out.status == 125);
-    Result in = run(dir, {"--profile", "c", "--stdin", (dir.path() / "in.txt").string(), "--", "./cat_upper"});
-    CHECK(in.status == 125);
-    CHECK(in.out.empty());
+    dir.add_program("plant_link");
+
+    SECTION("links the host side finds in the work dir") {
+        fs::create_symlink(victim, dir.path() / "out.txt");
+        fs::create_symlink(victim, dir.path() / "in.txt");
+        Result out = run(dir, {"--profile", "c", "--stdout", (dir.path() / "out.txt").string(), "--", "./cat_upper"}, 60,
+                         "x\n");
+        CHECK(out.status == 125);
+        CHECK(out.err.find("refused") != std::string::npos);
+        Result in = run(dir, {"--profile", "c", "--stdin", "in.txt", "--", "./cat_upper"});
+        CHECK(in.status == 125);
+        CHECK(in.out.empty());
+    }
+    SECTION("the report, planted as a link by the run itself") {
+        Result r = run(dir, {"--profile", "c", "--", "./plant_link", "/box/.report.json", victim.string()});
+        INFO(r.err);
+        CHECK(r.status == 125);   // the run went well, but the judge gets no report: not a success
+        CHECK(r.err.find("--report") != std::string::npos);
+        CHECK(r.err.find("refused") != std::string::npos);
+    }
+    SECTION("a directory link the run planted, used by the next run's --stdout, --meta and --report") {
+        REQUIRE(run(dir, {"--profile", "c", "--", "./plant_link", "/box/sub", elsewhere.path().string()}).status == 0);
+        REQUIRE(fs::is_symlink(dir.path() / "sub"));
+        for (const char* option : {"--stdout", "--meta", "--stdin"}) {
+            Result r = run(dir, {"--profile", "c", option, "sub/victim.txt", "--", "./cat_upper"}, 60, "owned\n");
+            INFO(option << ": " << r.err);
+            CHECK(r.status == 125);
+            CHECK(r.err.find("refused") != std::string::npos);
+        }
+        // Through an absolute path too, and with ".." stepping out of the work dir.
+        Result abs = run(dir, {"--profile", "c", "--stdout", (dir.path() / "sub" / "victim.txt").string(), "--", "./cat_upper"});
+        CHECK(abs.status == 125);
+        Result up = run(dir, {"--profile", "c", "--stdout", "../" + elsewhere.path().filename().string() + "/victim.txt",
+                              "--", "./cat_upper"});
+        CHECK(up.status == 125);
+    }
     CHECK(read_file(victim) == "host data\n");
 
-    // A planted FIFO would block the supervisor forever on open.
-    REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
-    for (const char* option : {"--stdin", "--stdout"}) {
-        auto t0 = std::chrono::steady_clock::now();
-        Result r = run(dir, {"--profile", "c", option, (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
-        INFO(option << ": " << r.err);
-        CHECK(r.status == 125);
-        CHECK(r.err.find("fifo") != std::string::npos);
-        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    SECTION("a FIFO would block the supervisor forever on open") {
+        REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
+        for (const char* option : {"--stdin", "--stdout", "--meta"}) {
+            auto t0 = std::chrono::steady_clock::now();
+            Result r = run(dir, {"--profile", "c", option, (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
+            INFO(option << ": " << r.err);
+            CHECK(r.status == 125);
+            CHECK(r.err.find("fifo") != std::string::npos);
+            CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        }
     }
-    // Devices stay usable.
-    CHECK(run(dir, {"--profile", "c", "--stdout", "/dev/null", "--", "./cat_upper"}).status == 0);
+    SECTION("outside the directories runs can write, paths are the operator's") {
+        CHECK(run(dir, {"--profile", "c", "--stdout", "/dev/null", "--", "./cat_upper"}).status == 0);
+        fs::create_symlink(victim, elsewhere.path() / "link.txt");
+        Result r = run(dir, {"--profile", "c", "--stdin", (elsewhere.path() / "link.txt").string(), "--", "./cat_upper"});
+        CHECK(r.status == 0);
+        CHECK(r.out == "HOST DATA\n");
+    }
 }
