@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 )
 
 func main() {
@@ -14,6 +15,8 @@ func main() {
 		wg.Add(1)
 		go func(k int64) {
 			defer wg.Done()
+			// A timer starts the runtime's I/O poller (pipe2 before Go 1.21, eventfd2 after).
+			time.Sleep(time.Millisecond)
 			var s int64
 			for i := k*(n/t) + 1; i <= (k+1)*(n/t); i++ {
 				s += i % 1000
