@@ -165,7 +165,7 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
             cg->set_limit("memory", "memory", "memory.memsw.limit_in_bytes", bytes, true);
     }
     if (limits.processes)
-        cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes), false);
+        cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
     return cg;
 }
 

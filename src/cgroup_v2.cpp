@@ -191,7 +191,7 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
     }
     if (limits.processes) {
         if (!has("pids")) cg->not_available("processes", "pids", parent_dir);
-        else cg->set_limit("processes", "pids.max", std::to_string(*limits.processes), false);
+        else cg->set_limit("processes", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
     }
     return cg;
 }

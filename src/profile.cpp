@@ -628,6 +628,11 @@ void validate_policy(const Policy& policy) {
     if (policy.limits.open_files && *policy.limits.open_files < 4)
         throw Error(fmt::format("limits.open_files: must be at least 4 (stdin, stdout, stderr and one the "
                                 "sandbox needs while it sets up), not {}", *policy.limits.open_files));
+    // More than the kernel could ever hand out would be refused by pids.max
+    // and leave the run without any limit on tasks.
+    if (policy.limits.processes && *policy.limits.processes > 4194304)
+        throw Error(fmt::format("limits.processes: at most 4194304 (the kernel's limit on pids), not {}",
+                                *policy.limits.processes));
     validate_syscalls(policy.syscalls);
 }
 

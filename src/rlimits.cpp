@@ -33,8 +33,9 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
     if (!have_cgroup) {
         if (limits.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
-        // Counted per user namespace (Linux 5.14+): this run's tasks only.
-        if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes);
+        // Counted per user namespace (Linux 5.14+): this run's tasks only,
+        // pid 1 (ours, same uid) among them.
+        if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
     }
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
 }

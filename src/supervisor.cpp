@@ -257,7 +257,11 @@ int Run::execute() {
     if (target_status_) {
         if (WIFEXITED(*target_status_)) report_.evidence.exit_code = WEXITSTATUS(*target_status_);
         else if (WIFSIGNALED(*target_status_)) report_.evidence.signal = WTERMSIG(*target_status_);
-    } else if (killed_) {
+    } else if (killed_ || (cgroup_ && WIFSIGNALED(init_status) && WTERMSIG(init_status) == SIGKILL &&
+                           cgroup_->usage().oom_killed)) {
+        // We ended it, or the OOM killer took pid 1 (it picks the largest
+        // task, and a program whose memory sits in tmpfs files is smaller than
+        // our init): the target died with the run, a memory_limit then.
         report_.evidence.signal = SIGKILL;
     } else {
         throw Error(fmt::format("the run's init ended without reporting the target's status (wait status {})", init_status));

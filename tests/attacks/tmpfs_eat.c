@@ -1,4 +1,4 @@
-// Writes argv[1] MiB into argv[2]/tmpfs_eat.bin (e.g. /tmp or /dev/shm): memory_limit or a failed write ("write failed", exit 1) when the tmpfs is capped, "done" otherwise; judged on verdict/output and that the host's tmpfs never filled.
+// Writes argv[1] MiB into argv[2]/tmpfs_eat.bin (e.g. /tmp or /dev/shm), argv[3] KiB per write (default 1024; a small block keeps the program itself tiny): memory_limit or a failed write ("write failed", exit 1) when the tmpfs is capped, "done" otherwise; judged on verdict/output and that the host's tmpfs never filled.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,12 +16,14 @@ int main(int argc, char** argv) {
         printf("open failed: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    memset(block, 'x', sizeof block);
-    for (long i = 0; i < mib; i++) {
-        for (size_t off = 0; off < sizeof block;) {
-            ssize_t n = write(fd, block + off, sizeof block - off);
+    size_t size = argc > 3 ? (size_t)atol(argv[3]) * 1024 : sizeof block;
+    if (size == 0 || size > sizeof block || sizeof block % size) return 2;
+    memset(block, 'x', size);   // only these pages become resident
+    for (long i = 0; i < mib * (long)(sizeof block / size); i++) {
+        for (size_t off = 0; off < size;) {
+            ssize_t n = write(fd, block + off, size - off);
             if (n < 0) {
-                printf("write failed after %ld MiB: %s\n", i, strerror(errno));
+                printf("write failed after %ld KiB: %s\n", i * (long)(size / 1024), strerror(errno));
                 return 1;
             }
             off += (size_t)n;

@@ -201,6 +201,31 @@ TEST_CASE("memory written to tmpfs counts against the run", "[limits]") {
     Result r = run_limited(dir, "tmpfs_eat", {"--memory", "128MiB", "--tmpfs", "/dev/shm:1GiB", "--file-size", "1GiB"}, {"400", "/dev/shm"});
     INFO(r.out << r.err << r.report);
     CHECK(verdict(r) == "memory_limit");
+
+    // A program far smaller than our init, its memory all in tmpfs: the OOM
+    // killer takes pid 1 (the largest task); still memory_limit, not a sandbox error.
+    Result tiny = run_limited(dir, "tmpfs_eat", {"--memory", "64MiB", "--tmpfs", "/dev/shm:1GiB", "--file-size", "1GiB"},
+                              {"200", "/dev/shm", "4"});
+    INFO(tiny.out << tiny.err << tiny.report);
+    CHECK(verdict(tiny) == "memory_limit");
+    CHECK(tiny.status == 137);
+}
+
+TEST_CASE("a processes limit of N is N tasks for the program, our init not among them", "[limits]") {
+    WorkDir dir;
+    Result one = run_limited(dir, "exit3", {"--processes", "1"});
+    INFO(one.err << one.report);
+    CHECK(one.status == 3);
+    CHECK(verdict(one) == "runtime_error");
+    for (int n : {2, 5}) {
+        Result r = run_limited(dir, "thread_count", {"--processes", std::to_string(n)});
+        INFO(n << ": " << r.out << r.err << r.report);
+        CHECK(r.status == 0);
+        CHECK(r.out == "threads: " + std::to_string(n - 1) + "\n");
+    }
+    Result huge = run_limited(dir, "exit3", {"--processes", "99999999999"});
+    CHECK(huge.status == 125);
+    CHECK(huge.err.find("limits.processes: at most") != std::string::npos);
 }
 
 TEST_CASE("a fork bomb is contained and leaves nothing behind", "[limits]") {
