@@ -32,13 +32,12 @@ const char* verdict_name(Verdict v) {
 Verdict decide_verdict(const Evidence& e) {
     if (e.sandbox_failed) return Verdict::sandbox_error;
     if (e.syscall_violation) return Verdict::syscall_violation;
-    // A peak at the limit alone is not proof when the target still exited 0:
-    // page cache is charged to the cgroup too, so a clean run can touch the cap.
-    bool clean_exit = e.exit_code && *e.exit_code == 0 && !e.signal;
-    if (e.oom_killed || (e.memory_at_limit && !clean_exit)) return Verdict::memory_limit;
-    if (e.cpu_limit_hit || e.signal == SIGXCPU) return Verdict::time_limit;
+    // Limits only from what was measured (collect() in supervisor.cpp turns
+    // SIGXCPU and SIGXFSZ into evidence where they prove a limit).
+    if (e.oom_killed) return Verdict::memory_limit;
+    if (e.cpu_limit_hit) return Verdict::time_limit;
     if (e.wall_limit_hit) return Verdict::wall_time_limit;
-    if (e.output_limit_hit || e.signal == SIGXFSZ) return Verdict::output_limit;
+    if (e.output_limit_hit) return Verdict::output_limit;
     if (e.signal) return Verdict::signal;
     if (e.exit_code) return *e.exit_code == 0 ? Verdict::ok : Verdict::runtime_error;
     return Verdict::sandbox_error;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cstdio>
 #include <memory>
 #include <utility>
@@ -101,7 +102,7 @@ private:
         target_status_ = status;
         return true;
     }
-    void collect(const rusage& ru);
+    void collect(const rusage& ru, std::initializer_list<int> output_fds);
     void log_to_syslog();
 
     const Invocation& inv_;
@@ -268,7 +269,7 @@ int Run::execute() {
     }
 
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
-    collect(ru);
+    collect(ru, {out.get(), err.get()});
     cgroup_.reset();
     if (int n = disarm_setid_files(plan))
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind", n));
@@ -361,7 +362,7 @@ void Run::watch() {
     }
 }
 
-void Run::collect(const rusage& ru) {
+void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
     auto& ev = report_.evidence;
     report_.wall_us = end_us_ - start_us_;
     // pid 1 and everything it reaped, less the setup before the target's execve.
@@ -370,6 +371,8 @@ void Run::collect(const rusage& ru) {
     report_.max_rss_kib = static_cast<std::uint64_t>(ru.ru_maxrss);
     report_.csw_voluntary = static_cast<std::uint64_t>(ru.ru_nvcsw);
     report_.csw_forced = static_cast<std::uint64_t>(ru.ru_nivcsw);
+    // All CPU of the run, our setup in the target included: what RLIMIT_CPU counts.
+    std::uint64_t raw_cpu_us = timeval_us(ru.ru_utime) + timeval_us(ru.ru_stime);
     if (cgroup_) {
         // The cgroup counts every task, also those killed before anyone reaped them.
         CgroupUsage u = final_usage_ ? *final_usage_ : cgroup_->usage();
@@ -377,10 +380,13 @@ void Run::collect(const rusage& ru) {
             report_.cpu_user_us = since_setup(u.user_usec, setup_cpu_.user_usec);
             report_.cpu_system_us = since_setup(u.system_usec, setup_cpu_.system_usec);
         }
+        raw_cpu_us = std::max(raw_cpu_us, u.cpu_usec.value_or(0));
         if (u.cpu_usec) u.cpu_usec = since_setup(u.cpu_usec, setup_cpu_.cpu_usec);
         report_.peak_memory_kib = u.memory_peak ? std::optional(*u.memory_peak / 1024) : std::nullopt;
+        // Only an OOM kill proves the memory limit: the peak also counts page
+        // cache (the program's output files), which reaches the limit and is
+        // reclaimed without harm.
         ev.oom_killed = u.oom_killed;
-        if (policy_.limits.memory && u.memory_peak && *u.memory_peak >= *policy_.limits.memory) ev.memory_at_limit = true;
         if (policy_.limits.cpu_time && u.cpu_usec &&
             *u.cpu_usec >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
             ev.cpu_limit_hit = true;
@@ -389,8 +395,21 @@ void Run::collect(const rusage& ru) {
     if (policy_.limits.wall_time &&
         report_.wall_us >= static_cast<std::uint64_t>(policy_.limits.wall_time->count()) * 1000u)
         ev.wall_limit_hit = true;
+    // RLIMIT_CPU's SIGXCPU (the limit without a cgroup), but not one the
+    // program raised itself to pass for a time limit.
+    if (ev.signal == SIGXCPU && policy_.limits.cpu_time &&
+        raw_cpu_us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
+        ev.cpu_limit_hit = true;
+    // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
+    // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
     if (ev.signal == SIGXFSZ) ev.output_limit_hit = true;
-    if (ev.signal == SIGXCPU) ev.cpu_limit_hit = true;
+    if (policy_.limits.file_size)
+        for (int fd : output_fds) {
+            struct stat st {};
+            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                static_cast<std::uint64_t>(st.st_size) >= *policy_.limits.file_size)
+                ev.output_limit_hit = true;
+        }
 }
 
 void Run::log_to_syslog() {

@@ -31,7 +31,6 @@ struct Evidence {
     std::optional<int> signal;           // target was killed by this signal
     bool syscall_violation = false;
     bool oom_killed = false;             // cgroup memory.events oom_kill / v1 oom_control
-    bool memory_at_limit = false;        // peak reached the memory limit
     bool cpu_limit_hit = false;          // supervisor or RLIMIT_CPU ended it on CPU time
     bool wall_limit_hit = false;
     bool output_limit_hit = false;       // SIGXFSZ or a redirected stream reached the cap

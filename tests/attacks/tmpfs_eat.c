@@ -1,4 +1,4 @@
-// Writes argv[1] MiB into argv[2]/tmpfs_eat.bin (e.g. /tmp or /dev/shm), argv[3] KiB per write (default 1024; a small block keeps the program itself tiny): memory_limit or a failed write ("write failed", exit 1) when the tmpfs is capped, "done" otherwise; judged on verdict/output and that the host's tmpfs never filled.
+// Writes argv[1] MiB into argv[2]/tmpfs_eat.bin (e.g. /tmp or /dev/shm), argv[3] KiB per write (default 1024; a small block keeps the program itself tiny), then exits argv[4] (default 0): memory_limit or a failed write ("write failed", exit 1) when the tmpfs is capped, "done" otherwise; judged on verdict/output and that the host's tmpfs never filled.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,5 +31,5 @@ int main(int argc, char** argv) {
     }
     close(fd);
     puts("done");
-    return 0;
+    return argc > 4 ? atoi(argv[4]) : 0;
 }

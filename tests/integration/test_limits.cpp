@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,6 +247,36 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
     CHECK(verdict(r) == "output_limit");
     CHECK(fs::file_size(out) <= (1u << 20));
     CHECK(fs::file_size(out) > 0);
+
+    // A program that ignores SIGXFSZ gets EFBIG, and may exit 0 with its output cut.
+    Result quiet = run_limited(dir, "output_flood", {"--file-size", "1MiB", "--stdout", out.string(), "--wall-time", "10s"},
+                               {"ignore-xfsz"});
+    INFO(quiet.err << quiet.report);
+    CHECK(quiet.status == 0);
+    CHECK(verdict(quiet) == "output_limit");
+    CHECK(fs::file_size(out) == (1u << 20));
+}
+
+TEST_CASE("a limit's verdict needs the limit reached, not just its signal", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "raise_signal", {"--cpu-time", "5s"}, {std::to_string(SIGXCPU)});
+    INFO(r.err << r.report);
+    CHECK(r.status == 128 + SIGXCPU);
+    CHECK(verdict(r) == "signal");
+
+    // Page cache counts in the memory cgroup: writing far more than the limit
+    // to a file reaches it without any harm. A failing exit stays runtime_error.
+    struct statfs fs_info {};
+    REQUIRE(statfs(dir.path().c_str(), &fs_info) == 0);
+    if (fs_info.f_type == TMPFS_MAGIC) {
+        WARN("the work dir is on tmpfs (as in the VM test): its files are memory, not page cache");
+        return;
+    }
+    Result big = run_limited(dir, "tmpfs_eat", {"--memory", "64MiB", "--file-size", "none"}, {"200", "/box", "1024", "1"});
+    INFO(big.out << big.err << big.report);
+    CHECK(big.status == 1);
+    CHECK(big.out.find("done") != std::string::npos);
+    CHECK(verdict(big) == "runtime_error");
 }
 
 TEST_CASE("a double-forked daemon dies with the run", "[limits]") {
