@@ -5,6 +5,7 @@
 // stop at ABI 2.
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,6 +60,23 @@ void allow_path(int ruleset, const std::string& path, std::uint64_t access) {
     if (rc != 0) throw sys_error("landlock: add rule", path, err);
 }
 
+// The program's stdio files may lie outside its root (--stdin FILE, an
+// inherited file). Reopening one through /dev/stdin (/proc/self/fd/0), as
+// Node's readFileSync('/dev/stdin') does, gets what the fd already gives.
+void allow_stdio(int ruleset, int abi) {
+    for (int fd = 0; fd <= 2; ++fd) {
+        struct stat st {};
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        std::uint64_t access = 0;
+        if ((flags & O_ACCMODE) != O_WRONLY) access |= fs_read_file;
+        if ((flags & O_ACCMODE) != O_RDONLY) access |= fs_write_file | (abi >= 3 ? fs_truncate : 0);
+        PathBeneathAttr attr{access, fd};
+        if (syscall(SYS_landlock_add_rule, ruleset, rule_path_beneath, &attr, 0) != 0)
+            throw sys_error("landlock: add rule for stdio fd " + std::to_string(fd));
+    }
+}
+
 }  // namespace
 
 LandlockStatus landlock_probe() {
@@ -90,6 +108,7 @@ void apply_landlock(const MountPlan& plan, const Network& net, int abi) {
         allow_path(ruleset, "/", read);
         allow_path(ruleset, "/dev", read | fs_write_file | (abi >= 5 ? fs_ioctl_dev : 0) | (abi >= 3 ? fs_truncate : 0));
         allow_path(ruleset, "/proc", read | fs_write_file);
+        allow_stdio(ruleset, abi);
         for (const MountOp& op : plan.ops) {
             bool writable = (op.kind == MountOp::Kind::bind && op.writable) || op.kind == MountOp::Kind::tmpfs ||
                             (op.kind == MountOp::Kind::dev && op.writable);

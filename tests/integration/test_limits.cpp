@@ -305,6 +305,16 @@ TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits
     CHECK(missing.err.find("/nonexistent-sbx-input") != std::string::npos);
 }
 
+TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "[limits]") {
+    WorkDir tests, dir;
+    tests.write("1.in", "judge input\n");
+    dir.add_program("reopen_stdin");
+    Result r = run(dir, {"--profile", "c", "--stdin", (tests.path() / "1.in").string(), "--", "./reopen_stdin"});
+    INFO(r.err << r.report);
+    CHECK(r.out == "judge input\n");
+    CHECK(r.status == 0);
+}
+
 TEST_CASE("open_files = 4 leaves the program exactly one descriptor beyond stdio, files as stdio too", "[limits]") {
     WorkDir dir;
     dir.add_program("open_files");
