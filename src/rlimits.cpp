@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
 
@@ -13,10 +15,28 @@ namespace {
 
 void set_limit(int resource, const char* name, rlim_t soft, rlim_t hard) {
     rlimit rl{soft, hard};
-    if (setrlimit(resource, &rl) != 0) throw sys_error(std::string("rlimits: set ") + name, std::to_string(soft));
+    if (setrlimit(resource, &rl) == 0) return;
+    int err = errno;
+    rlimit host{};
+    if (err == EPERM && getrlimit(resource, &host) == 0 && hard > host.rlim_max)
+        throw Error(fmt::format("rlimits: {} of {} is above the hard limit {} sandboxrun was started with "
+                                "(ulimit -H in the caller); raise that or lower the profile's limit",
+                                name, hard, host.rlim_max));
+    throw sys_error(std::string("rlimits: set ") + name, std::to_string(soft), err);
 }
 
 void set_limit(int resource, const char* name, rlim_t value) { set_limit(resource, name, value, value); }
+
+// A limit the policy leaves open is the host's hard limit, not whatever soft
+// limit the caller's shell had (ulimit -s 8192, ulimit -v): the same run
+// behaves the same from any shell. (Raising a hard limit needs privilege in
+// the host's user namespace.)
+void open_up(int resource) {
+    rlimit rl{};
+    if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == rl.rlim_max) return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(resource, &rl);
+}
 
 }  // namespace
 
@@ -27,10 +47,16 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
         // The soft limit sends SIGXCPU (a time_limit verdict), the hard one SIGKILL.
         auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000 + (have_cgroup ? 1 : 0));
         set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, secs + 1);
+    } else {
+        open_up(RLIMIT_CPU);
     }
     if (limits.file_size) set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", *limits.file_size);
+    else open_up(RLIMIT_FSIZE);
     if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", *limits.open_files);
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
+    else open_up(RLIMIT_STACK);
+    open_up(RLIMIT_DATA);
+    if (have_cgroup || !limits.memory) open_up(RLIMIT_AS);
     if (!have_cgroup) {
         if (limits.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
         // Counted per user namespace (Linux 5.14+): this run's tasks only,

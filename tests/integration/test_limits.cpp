@@ -305,6 +305,34 @@ TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits
     CHECK(missing.err.find("/nonexistent-sbx-input") != std::string::npos);
 }
 
+TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below the profile is named", "[limits]") {
+    WorkDir dir;
+    dir.add_program("print_rlimits");
+    auto shell_limits = [] {   // like `ulimit -s 8192 -v 204800` in the judge's shell
+        rlimit stack{8u << 20, RLIM_INFINITY}, as{200u << 20, RLIM_INFINITY};
+        setrlimit(RLIMIT_STACK, &stack);
+        setrlimit(RLIMIT_AS, &as);
+    };
+    Result r = run(dir, {"--profile", "c", "--cpu-time", "5s", "--", "./print_rlimits"}, 60, "", shell_limits);
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("stack: unlimited\n") != std::string::npos);
+    CHECK(r.out.find("data: unlimited\n") != std::string::npos);
+    if (!unprivileged()) CHECK(r.out.find("as: unlimited\n") != std::string::npos);   // else the memory limit
+    Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);
+    CHECK(stack.out.find("stack: 67108864\n") != std::string::npos);
+
+    auto hard_cpu = [] {   // `ulimit -Ht 1`
+        rlimit cpu{1, 1};
+        setrlimit(RLIMIT_CPU, &cpu);
+    };
+    Result low = run(dir, {"--profile", "c", "--cpu-time", "5s", "--", "./print_rlimits"}, 60, "", hard_cpu);
+    INFO(low.err);
+    CHECK(low.status == 125);
+    CHECK(low.err.find("RLIMIT_CPU") != std::string::npos);
+    CHECK(low.err.find("hard limit 1 ") != std::string::npos);
+}
+
 TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "[limits]") {
     WorkDir tests, dir;
     tests.write("1.in", "judge input\n");
