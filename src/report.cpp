@@ -265,4 +265,6 @@ std::string report_meta(const Report& r) {
     return out;
 }
 
+std::string verdict_summary(const Report& r) { return std::string(verdict_name(r.verdict)) + ": " + message_of(r); }
+
 }  // namespace sandboxrun

@@ -473,6 +473,8 @@ int run_sandbox(const Invocation& inv) {
         for (const auto& w : report.warnings) std::fprintf(stderr, "sandboxrun: warning: %s\n", w.c_str());
     if (!inv.quiet)
         for (const auto& u : report.unapplied) std::fprintf(stderr, "sandboxrun: warning: not applied: %s\n", u.c_str());
+    if (!inv.quiet && report.verdict != Verdict::ok && report.verdict != Verdict::sandbox_error)
+        std::fprintf(stderr, "sandboxrun: %s\n", verdict_summary(report).c_str());
     // A judge reads the verdict from these: without them, the exit status must not say all went well.
     if (inv.report_path && !write_text(*inv.report_path, report_json(report), "--report", inv.policy)) status = exit_sandbox_error;
     if (inv.meta_path && !write_text(*inv.meta_path, report_meta(report), "--meta", inv.policy)) status = exit_sandbox_error;

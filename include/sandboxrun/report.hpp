@@ -71,5 +71,7 @@ int exit_status(const Report& r);
 
 std::string report_json(const Report& r);
 std::string report_meta(const Report& r);   // isolate's meta format
+// "time_limit: Time limit exceeded": the line stderr gets for a verdict other than ok.
+std::string verdict_summary(const Report& r);
 
 }  // namespace sandboxrun

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "harness.hpp"
 
@@ -43,6 +44,14 @@ TEST_CASE("the exit status and the signal of the target are mirrored") {
     CHECK(segv.status == 128 + 11);
     CHECK(verdict(segv) == "signal");
     CHECK(json_field(segv.report, "signal") == "11");
+
+    // A verdict other than ok is summed up on stderr, unless --quiet.
+    CHECK(ok.err.find("sandboxrun: runtime_error: Exited with error status 3\n") != std::string::npos);
+    CHECK(segv.err.find("sandboxrun: signal: Caught fatal signal 11\n") != std::string::npos);
+    dir.add_program("cat_upper");
+    std::istringstream ok_err(run(dir, {"--profile", "c", "--", "./cat_upper"}).err);
+    for (std::string line; std::getline(ok_err, line);) CHECK(line.rfind("sandboxrun: warning: ", 0) == 0);
+    CHECK(run(dir, {"--profile", "c", "--quiet", "--", "./exit3"}).err.empty());
 }
 
 TEST_CASE("with -v every setup step is timed, on both sides of clone, never into the program's stderr") {
