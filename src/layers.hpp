@@ -17,10 +17,20 @@
 
 namespace sandboxrun {
 
-// ---- host_files.cpp: files opened on the host for the run -------------------
-// Opens --stdin/--stdout/--stderr/--report/--meta. Beneath a directory the run
-// can write (invoking directory, writable binds) no symlink and no "..", and
-// only a regular file; elsewhere the path as the host resolves it.
+// ---- host_files.cpp: host paths resolved for the run -------------------------
+// Beneath a directory the run can write (the invoking directory, writable
+// binds) a path is resolved with no symlink and no "..": what runs planted
+// there must not redirect us. Elsewhere it is the operator's path.
+struct WritablePath {
+    std::string root;   // the writable directory
+    std::string rest;   // the path beneath it
+};
+std::optional<WritablePath> beneath_writable(const std::string& path, const Policy& policy);
+int openat_beneath(const WritablePath& where, int flags);   // -1 with errno (ELOOP: a symlink)
+UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, const std::string& path);
+
+// Opens --stdin/--stdout/--stderr/--report/--meta: beneath a writable
+// directory as above and only a regular file, elsewhere as given.
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
@@ -57,6 +67,7 @@ struct MountOp {
     bool optional = false;    // bind: skip a missing source
     std::uint64_t size = 0;   // tmpfs
     int fd = -1;              // bind: a detached mount the supervisor already opened
+    std::optional<WritablePath> beneath;   // bind: the source lies beneath a directory runs can write
 };
 
 struct MountPlan {
@@ -65,12 +76,14 @@ struct MountPlan {
     std::vector<pid_t> idmap_helpers;   // killed, reaped by close_prepared
 };
 
-// Pure: no syscalls but lstat/readlink of bind sources (to recreate symlinks).
+// Resolves bind sources (symlinks among them are recreated, not followed);
+// one beneath a directory runs can write is pinned by an O_PATH fd.
 MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd);
 
-// A detached, recursive copy of `source` (read-only unless writable; nosuid,
-// nodev), idmapped through `idmap_userns` when that is >= 0. -1 with errno.
-int open_bind_tree(const std::string& source, bool writable, int idmap_userns);
+// A detached, recursive copy of a bind op's source (read-only unless
+// writable; nosuid, nodev), idmapped through `idmap_userns` when that is >= 0.
+// -1 with errno.
+int open_bind_tree(const MountOp& op, int idmap_userns);
 
 // Root only: opens every bind in the supervisor, where host root can reach
 // any source, and idmaps writable ones so that files the run creates belong
@@ -86,7 +99,7 @@ void apply_mounts(const MountPlan& plan);
 // Host side, after the run: clears setuid/setgid bits on files the run left in
 // its writable binds (they are nosuid inside, but not on the host, where a
 // file in a root-owned work dir belongs to root). Returns how many it cleared.
-int disarm_setid_files(const MountPlan& plan);
+int disarm_setid_files(const MountPlan& plan, const Policy& policy);
 
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace

@@ -141,11 +141,19 @@ void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& n
 
 }  // namespace
 
-int open_bind_tree(const std::string& source, bool writable, int idmap_userns) {
-    int fd = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+int open_bind_tree(const MountOp& op, int idmap_userns) {
+    const std::string& source = op.source;
+    int fd = -1;
+    if (op.beneath) {   // resolved again here, in this mount namespace, by the same rules
+        UniqueFd pinned(openat_beneath(*op.beneath, O_PATH));
+        if (pinned.get() < 0) return -1;
+        fd = open_tree(pinned.get(), "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    } else {
+        fd = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    }
     if (fd < 0) return -1;
     std::uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (!writable) attrs |= MOUNT_ATTR_RDONLY;
+    if (!op.writable) attrs |= MOUNT_ATTR_RDONLY;
     try {
         set_attrs(fd, source, attrs);
         // The idmap goes on the top mount only: submounts of the source keep their own owners.
@@ -171,8 +179,15 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     const Filesystem& fs = policy.fs;
     MountPlan plan;
     for (const Bind& b : fs.binds) {
+        // A source beneath a directory runs can write is pinned now, resolved
+        // without symlinks: an earlier run may have turned a directory on its
+        // way into a link to anywhere on the host.
+        if (b.optional && access(b.source.c_str(), F_OK) != 0 && errno == ENOENT) continue;
+        std::optional<WritablePath> where = beneath_writable(b.source, policy);
+        UniqueFd pinned;
+        if (where) pinned = open_beneath(*where, O_PATH, (b.origin + ": bind source").c_str(), b.source);
         struct stat st {};
-        if (lstat(b.source.c_str(), &st) != 0) {
+        if ((pinned.get() >= 0 ? fstat(pinned.get(), &st) : lstat(b.source.c_str(), &st)) != 0) {
             if (b.optional) continue;
             throw sys_error(b.origin + ": bind source", b.source);
         }
@@ -180,12 +195,15 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
             // Merged-/usr links (/bin -> usr/bin) are recreated, not followed, so
             // the sandbox sees the same layout as the host.
             char buf[PATH_MAX];
-            ssize_t n = readlink(b.source.c_str(), buf, sizeof buf - 1);
+            ssize_t n = pinned.get() >= 0 ? readlinkat(pinned.get(), "", buf, sizeof buf - 1)
+                                          : readlink(b.source.c_str(), buf, sizeof buf - 1);
             if (n < 0) throw sys_error(b.origin + ": readlink", b.source);
             plan.ops.push_back({MountOp::Kind::symlink, std::string(buf, static_cast<std::size_t>(n)), b.target});
             continue;
         }
-        plan.ops.push_back({MountOp::Kind::bind, b.source, b.target, b.writable, b.optional});
+        MountOp op{MountOp::Kind::bind, b.source, b.target, b.writable, b.optional};
+        op.beneath = where;
+        plan.ops.push_back(op);
     }
     if (fs.cwd != CwdMode::none)
         plan.ops.push_back({MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw});
@@ -227,7 +245,7 @@ void apply_mounts(const MountPlan& plan) {
     for (std::size_t i = 0; i < plan.ops.size(); ++i) {
         const MountOp& op = plan.ops[i];
         if (op.kind != MountOp::Kind::bind && op.kind != MountOp::Kind::sys) continue;
-        fds[i] = op.fd >= 0 ? op.fd : open_bind_tree(op.source, op.writable, -1);
+        fds[i] = op.fd >= 0 ? op.fd : open_bind_tree(op, -1);
         if (fds[i] < 0 && !(op.optional && errno == ENOENT)) throw sys_error("mounts: bind " + op.target + " from", op.source);
     }
     std::vector<int> node_fds;
@@ -302,17 +320,22 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         if (op.kind != MountOp::Kind::bind) continue;
         int ns = -1;
         struct stat st {};
-        if (op.writable && stat(op.source.c_str(), &st) == 0) {
+        bool owner_known = false;
+        if (op.writable) {
+            UniqueFd src(op.beneath ? openat_beneath(*op.beneath, O_PATH) : open(op.source.c_str(), O_PATH | O_CLOEXEC));
+            owner_known = src.get() >= 0 && fstat(src.get(), &st) == 0;
+        }
+        if (owner_known) {
             auto owner = std::make_pair(st.st_uid, st.st_gid);
             auto it = std::find_if(userns.begin(), userns.end(), [&](auto& e) { return e.first == owner; });
             if (it == userns.end()) it = userns.insert(userns.end(), {owner, idmap_userns(st.st_uid, st.st_gid, id, plan.idmap_helpers)});
             ns = it->second;
         }
-        op.fd = open_bind_tree(op.source, op.writable, ns);
+        op.fd = open_bind_tree(op, ns);
         if (op.fd < 0 && ns >= 0) {
             warnings.push_back("bind " + op.target + ": no idmapped mount (" + std::strerror(errno) +
                                "): files the run writes there belong to host uid " + std::to_string(id.host_uid));
-            op.fd = open_bind_tree(op.source, op.writable, -1);
+            op.fd = open_bind_tree(op, -1);
         }
         if (op.fd < 0 && !(op.optional && errno == ENOENT)) {
             int err = errno;
@@ -329,10 +352,9 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 
 namespace sandboxrun {
 
-int disarm_setid_files(const MountPlan& plan) {
+int disarm_setid_files(const MountPlan& plan, const Policy& policy) {
     // nftw passes no user data: the count lives in a thread_local for the walk.
     static thread_local int cleared;
-    cleared = 0;
     auto visit = [](const char* path, const struct stat* st, int type, FTW*) -> int {
         // Regular files only, and never through a symlink (FTW_PHYS); setgid
         // without group execute is mandatory-locking, not privilege.
@@ -343,11 +365,20 @@ int disarm_setid_files(const MountPlan& plan) {
         return 0;
     };
     int total = 0;
-    for (const MountOp& op : plan.ops)
-        if (op.kind == MountOp::Kind::bind && op.writable) {
-            nftw(op.source.c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);
-            total += cleared;
-        }
+    for (const MountOp& op : plan.ops) {
+        if (op.kind != MountOp::Kind::bind || !op.writable) continue;
+        // Resolved again by the rules runs cannot bend: the run may have made
+        // a directory on the source's way a link to elsewhere on the host. A
+        // source it moved is still beneath the directory that held it, which
+        // is walked too. The walk starts from the directory's fd.
+        auto where = beneath_writable(op.source, policy);
+        UniqueFd dir(where ? openat_beneath(*where, O_RDONLY | O_DIRECTORY)
+                           : open(op.source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (dir.get() < 0) continue;
+        cleared = 0;
+        nftw(("/proc/self/fd/" + std::to_string(dir.get()) + "/.").c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);
+        total += cleared;
+    }
     return total;
 }
 

@@ -271,7 +271,7 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
-    if (int n = disarm_setid_files(plan))
+    if (int n = disarm_setid_files(plan, policy_))
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind", n));
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);

@@ -408,6 +408,45 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
     }
 }
 
+TEST_CASE("binds and the after-run walk never follow a link a run planted", "[defense]") {
+    // A directory elsewhere on the host, with a setuid file the walk must not touch.
+    WorkDir elsewhere;
+    fs::create_directories(elsewhere.path() / "sub");
+    elsewhere.write("sub/secret", "host secret\n");
+    elsewhere.write("sub/tool", "#!/bin/sh\n");
+    REQUIRE(chmod((elsewhere.path() / "sub/tool").c_str(), 04755) == 0);
+    WorkDir dir;
+    dir.add_program("plant_link");
+    dir.add_program("cat_upper");
+    fs::create_directories(dir.path() / "results/sub");
+    if (run_as() > 0) {
+        [[maybe_unused]] int rc = chown((dir.path() / "results").c_str(), run_as(), run_as());
+        rc = chown((dir.path() / "results/sub").c_str(), run_as(), run_as());
+    }
+
+    SECTION("a bind source through a link planted by an earlier run") {
+        REQUIRE(run(dir, {"--profile", "c", "--", "./plant_link", "/box/results", elsewhere.path().string()}).status == 0);
+        for (const char* option : {"--rw-bind", "--ro-bind"}) {
+            Result r = run(dir, {"--profile", "c", option, "results/sub:/out", "--stdin", "/dev/null", "--",
+                                 "./cat_upper"});
+            INFO(option << ": " << r.err);
+            CHECK(r.status == 125);
+            CHECK(r.err.find("refused") != std::string::npos);
+        }
+    }
+    SECTION("a writable bind's way swapped for a link during the run") {
+        Result r = run(dir, {"--profile", "c", "--rw-bind", "results/sub:/out", "--", "./plant_link", "/box/results",
+                             elsewhere.path().string()});
+        INFO(r.err);
+        CHECK(r.status == 0);
+        CHECK(fs::is_symlink(dir.path() / "results"));
+        struct stat st {};
+        REQUIRE(stat((elsewhere.path() / "sub/tool").c_str(), &st) == 0);
+        CHECK((st.st_mode & S_ISUID) != 0);   // the after-run walk did not go there
+    }
+    CHECK(read_file(elsewhere.path() / "sub/secret") == "host secret\n");
+}
+
 TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a run planted", "[defense]") {
     // A victim outside the work dir that the runner could write: refusing must
     // come from sandboxrun's rules, not from permissions.
