@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -37,13 +38,14 @@ std::optional<std::string> beneath(const std::string& path, const std::string& r
 
 // Host directories the run can write: the invoking directory unless it is
 // bound read-only or not at all, and every writable bind's source (one
-// beneath the invoking directory is covered by it, and resolving it here
-// could follow what a run planted).
+// beneath another is covered by it, and resolving it here could follow what
+// a run planted).
 std::vector<std::string> writable_roots(const Policy& policy, const std::string& cwd) {
     std::vector<std::string> roots;
     if (policy.fs.cwd == CwdMode::rw) roots.push_back(cwd);
     for (const Bind& b : policy.fs.binds) {
-        if (!b.writable || (!roots.empty() && beneath(b.source, roots.front()))) continue;
+        auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
+        if (!b.writable || std::any_of(roots.begin(), roots.end(), covered)) continue;
         if (auto real = real_path(b.source)) roots.push_back(*real);
     }
     return roots;
