@@ -354,9 +354,15 @@ Invocation parse_command_line(int argc, char** argv) {
     if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())
         throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
 
-    inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
-    apply_overrides(app, o, inv.policy);
-    validate_policy(inv.policy);
+    try {
+        inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
+        apply_overrides(app, o, inv.policy);
+        validate_policy(inv.policy);
+    } catch (const Error& e) {
+        if (inv.command != Command::run || (!inv.report_path && !inv.meta_path)) throw;
+        inv.policy = Policy{};
+        inv.setup_error = e.what();
+    }
     return inv;
 }
 

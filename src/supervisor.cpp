@@ -452,6 +452,7 @@ int run_sandbox(const Invocation& inv, Report& report) {
     report.memory_limit_by = "none";
     int status = exit_sandbox_error;
     try {
+        if (inv.setup_error) throw Error(*inv.setup_error);
         report.run_id = new_run_id();
         Run run(inv, report);
         status = run.execute();

@@ -28,9 +28,13 @@ struct Invocation {
     bool verbose = false;
     bool quiet = false;                      // no warnings on stderr
     std::optional<int> exit_now;             // --help / --version were handled: exit with this
+    // A run whose profile or overrides were refused, with a report or meta
+    // file to write: the run fails with this message and writes them, so that
+    // a judge never reads the previous run's verdict there.
+    std::optional<std::string> setup_error;
 };
 
-// Throws Error (exit 125) on any bad input.
+// Throws Error (exit 125) on any bad input (but see setup_error).
 Invocation parse_command_line(int argc, char** argv);
 
 }  // namespace sandboxrun

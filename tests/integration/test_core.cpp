@@ -285,6 +285,12 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         CHECK(r.status == c.status);
         CHECK(contains(r.err, c.message));
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') >= 1);
+        // The report says so too (the harness always asks for one), unless
+        // the command line itself could not be read.
+        if (c.args.size() > 1 && c.args[1] != "c") {
+            CHECK(verdict(r) == "sandbox_error");
+            CHECK(contains(r.report, c.message));
+        }
     }
     CHECK(host_mounts() == mounts_before);
 }
