@@ -68,6 +68,7 @@ struct MountOp {
     std::uint64_t size = 0;   // tmpfs
     int fd = -1;              // bind: a detached mount the supervisor already opened
     std::optional<WritablePath> beneath;   // bind: the source lies beneath a directory runs can write
+    mode_t mode = 0;          // bind: the source's permission bits before the run
 };
 
 struct MountPlan {
@@ -96,10 +97,16 @@ void close_prepared(MountPlan& plan);
 // Child side, in the new mount namespace: builds the root and pivots into it.
 void apply_mounts(const MountPlan& plan);
 
-// Host side, after the run: clears setuid/setgid bits on files the run left in
-// its writable binds (they are nosuid inside, but not on the host, where a
-// file in a root-owned work dir belongs to root). Returns how many it cleared.
-int disarm_setid_files(const MountPlan& plan, const Policy& policy);
+// Host side, after the run, in its writable binds: clears setuid/setgid bits
+// on files the run left (they are nosuid inside, but not on the host, where a
+// file in a root-owned work dir belongs to root), and puts back the mode of
+// each bind's top directory (the run owns it inside: chmod 0777 would open
+// the work dir to every local user).
+struct AfterRun {
+    int setid_cleared = 0;
+    std::vector<std::string> modes_restored;   // host paths
+};
+AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy);
 
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace

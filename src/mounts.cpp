@@ -203,10 +203,15 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
         }
         MountOp op{MountOp::Kind::bind, b.source, b.target, b.writable, b.optional};
         op.beneath = where;
+        op.mode = st.st_mode & 07777;
         plan.ops.push_back(op);
     }
-    if (fs.cwd != CwdMode::none)
-        plan.ops.push_back({MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw});
+    if (fs.cwd != CwdMode::none) {
+        MountOp op{MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw};
+        struct stat st {};
+        if (stat(host_cwd.c_str(), &st) == 0) op.mode = st.st_mode & 07777;
+        plan.ops.push_back(op);
+    }
     bool shm_listed = false;
     for (const Tmpfs& t : fs.tmpfs) {
         MountOp op{MountOp::Kind::tmpfs, "", t.target};
@@ -352,7 +357,7 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 
 namespace sandboxrun {
 
-int disarm_setid_files(const MountPlan& plan, const Policy& policy) {
+AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy) {
     // nftw passes no user data: the count lives in a thread_local for the walk.
     static thread_local int cleared;
     auto visit = [](const char* path, const struct stat* st, int type, FTW*) -> int {
@@ -364,7 +369,7 @@ int disarm_setid_files(const MountPlan& plan, const Policy& policy) {
             ++cleared;
         return 0;
     };
-    int total = 0;
+    AfterRun done;
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
         // Resolved again by the rules runs cannot bend: the run may have made
@@ -377,9 +382,12 @@ int disarm_setid_files(const MountPlan& plan, const Policy& policy) {
         if (dir.get() < 0) continue;
         cleared = 0;
         nftw(("/proc/self/fd/" + std::to_string(dir.get()) + "/.").c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);
-        total += cleared;
+        done.setid_cleared += cleared;
+        struct stat st {};
+        if (op.mode && fstat(dir.get(), &st) == 0 && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
+            done.modes_restored.push_back(op.source);
     }
-    return total;
+    return done;
 }
 
 }  // namespace sandboxrun

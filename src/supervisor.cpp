@@ -271,8 +271,12 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
-    if (int n = disarm_setid_files(plan, policy_))
-        report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind", n));
+    AfterRun tidied = tidy_writable_binds(plan, policy_);
+    if (tidied.setid_cleared)
+        report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
+                                               tidied.setid_cleared));
+    for (const std::string& dir : tidied.modes_restored)
+        report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);
     log_to_syslog();

@@ -408,6 +408,20 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
     }
 }
 
+TEST_CASE("a run that opens its work dir to everyone has it closed again after the run", "[defense]") {
+    WorkDir dir;
+    dir.add_program("chmod_path");
+    struct stat before {};
+    REQUIRE(stat(dir.path().c_str(), &before) == 0);
+    Result r = run(dir, {"--profile", "c", "--", "./chmod_path", "/box", "777"});
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);   // it may: inside, the work dir is its own
+    CHECK(contains(r.err, "changed the mode of " + dir.path().string()));
+    struct stat after {};
+    REQUIRE(stat(dir.path().c_str(), &after) == 0);
+    CHECK((after.st_mode & 07777) == (before.st_mode & 07777));
+}
+
 TEST_CASE("binds and the after-run walk never follow a link a run planted", "[defense]") {
     // A directory elsewhere on the host, with a setuid file the walk must not touch.
     WorkDir elsewhere;

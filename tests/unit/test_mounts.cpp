@@ -139,7 +139,7 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
 
     MountPlan plan;
     plan.ops.push_back({MountOp::Kind::bind, dir.string(), "/box", true});
-    CHECK(disarm_setid_files(plan, Policy{}) == 2);
+    CHECK(tidy_writable_binds(plan, Policy{}).setid_cleared == 2);
     auto mode = [](const fs::path& p) {
         struct stat st {};
         stat(p.c_str(), &st);
@@ -153,6 +153,6 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
 
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
-    CHECK(disarm_setid_files(plan, Policy{}) == 0);
+    CHECK(tidy_writable_binds(plan, Policy{}).setid_cleared == 0);
     fs::remove_all(dir);
 }
