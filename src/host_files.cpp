@@ -36,21 +36,6 @@ std::optional<std::string> beneath(const std::string& path, const std::string& r
     return path.substr(prefix.size());
 }
 
-// Host directories the run can write: the invoking directory unless it is
-// bound read-only or not at all, and every writable bind's source (one
-// beneath another is covered by it, and resolving it here could follow what
-// a run planted).
-std::vector<std::string> writable_roots(const Policy& policy, const std::string& cwd) {
-    std::vector<std::string> roots;
-    if (policy.fs.cwd == CwdMode::rw) roots.push_back(cwd);
-    for (const Bind& b : policy.fs.binds) {
-        auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
-        if (!b.writable || std::any_of(roots.begin(), roots.end(), covered)) continue;
-        if (auto real = real_path(b.source)) roots.push_back(*real);
-    }
-    return roots;
-}
-
 }  // namespace
 
 int openat_beneath(const WritablePath& where, int flags) {
@@ -74,19 +59,33 @@ UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, co
     return fd;
 }
 
-std::optional<WritablePath> beneath_writable(const std::string& path, const Policy& policy) {
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd)) throw sys_error("supervisor: getcwd");
-    std::string abs = path.starts_with('/') ? path : std::string(cwd) + "/" + path;
-    std::vector<std::string> roots = writable_roots(policy, cwd);
+// The directories runs can write: the invoking directory unless it is bound
+// read-only or not at all, and every writable bind's source (one beneath
+// another is covered by it, and resolving it here could follow what a run
+// planted).
+WritableDirs::WritableDirs(const Policy& policy) {
+    char buf[PATH_MAX];
+    if (!getcwd(buf, sizeof buf)) throw sys_error("supervisor: getcwd");
+    cwd_ = buf;
+    if (policy.fs.cwd == CwdMode::rw) roots_.push_back(cwd_);
+    for (const Bind& b : policy.fs.binds) {
+        auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
+        if (!b.writable || std::any_of(roots_.begin(), roots_.end(), covered)) continue;
+        if (auto real = real_path(b.source)) roots_.push_back(*real);
+    }
+}
+
+std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
+    if (roots_.empty()) return std::nullopt;
+    std::string abs = path.starts_with('/') ? path : cwd_ + "/" + path;
     // Walk the directories leading to the file, each resolved as the host
     // resolves it: symlinks before a writable directory are the operator's,
     // not the run's. At the first that lies in one, the rest is resolved
     // beneath it.
     const std::size_t last = abs.rfind('/');
-    for (std::size_t end = 0; !roots.empty() && end <= last; end = abs.find('/', end + 1)) {
+    for (std::size_t end = 0; end <= last; end = abs.find('/', end + 1)) {
         if (auto real = real_path(end == 0 ? "/" : abs.substr(0, end)))
-            for (const std::string& root : roots)
+            for (const std::string& root : roots_)
                 if (auto inside = beneath(*real, root)) {
                     std::string rest = abs.substr(end + 1);
                     return WritablePath{root, inside->empty() ? rest : *inside + "/" + rest};
@@ -96,7 +95,7 @@ std::optional<WritablePath> beneath_writable(const std::string& path, const Poli
 }
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
-    std::optional<WritablePath> where = beneath_writable(path, policy);
+    std::optional<WritablePath> where = WritableDirs(policy).find(path);
     if (!where) {
         UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC, 0644));
         if (fd.get() < 0) throw sys_error(option, path);

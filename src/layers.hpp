@@ -25,7 +25,16 @@ struct WritablePath {
     std::string root;   // the writable directory
     std::string rest;   // the path beneath it
 };
-std::optional<WritablePath> beneath_writable(const std::string& path, const Policy& policy);
+class WritableDirs {
+public:
+    explicit WritableDirs(const Policy& policy);
+    // Where `path` lies beneath one of them, if it does.
+    std::optional<WritablePath> find(const std::string& path) const;
+
+private:
+    std::string cwd_;
+    std::vector<std::string> roots_;
+};
 int openat_beneath(const WritablePath& where, int flags);   // -1 with errno (ELOOP: a symlink)
 UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, const std::string& path);
 

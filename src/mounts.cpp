@@ -178,12 +178,13 @@ int open_bind_tree(const MountOp& op, int idmap_userns) {
 MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     const Filesystem& fs = policy.fs;
     MountPlan plan;
+    const WritableDirs writable(policy);
     for (const Bind& b : fs.binds) {
         // A source beneath a directory runs can write is pinned now, resolved
         // without symlinks: an earlier run may have turned a directory on its
         // way into a link to anywhere on the host.
         if (b.optional && access(b.source.c_str(), F_OK) != 0 && errno == ENOENT) continue;
-        std::optional<WritablePath> where = beneath_writable(b.source, policy);
+        std::optional<WritablePath> where = writable.find(b.source);
         UniqueFd pinned;
         if (where) pinned = open_beneath(*where, O_PATH, (b.origin + ": bind source").c_str(), b.source);
         struct stat st {};
@@ -370,13 +371,14 @@ AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy) {
         return 0;
     };
     AfterRun done;
+    const WritableDirs writable(policy);
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
         // Resolved again by the rules runs cannot bend: the run may have made
         // a directory on the source's way a link to elsewhere on the host. A
         // source it moved is still beneath the directory that held it, which
         // is walked too. The walk starts from the directory's fd.
-        auto where = beneath_writable(op.source, policy);
+        auto where = writable.find(op.source);
         UniqueFd dir(where ? openat_beneath(*where, O_RDONLY | O_DIRECTORY)
                            : open(op.source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (dir.get() < 0) continue;
