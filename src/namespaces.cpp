@@ -200,8 +200,10 @@ void print_step(std::uint64_t t0, const char* step) {
 Child spawn_child(const ChildContext& ctx, int cgroup_fd) {
     clone_args args{};
     int pidfd = -1;
-    args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                 CLONE_PIDFD;
+    args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+    // Network on shares the host's (the run cannot configure it: the host's
+    // user namespace owns it); off is a namespace of the run's own.
+    if (!ctx.inv->policy.net.enabled) args.flags |= CLONE_NEWNET;
     args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     if (cgroup_fd >= 0) {

@@ -3,6 +3,7 @@
 // and as an unprivileged user (SBX_AS_USER).
 #include <catch2/catch.hpp>
 
+#include <net/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +132,17 @@ TEST_CASE("no network interface but lo") {
     auto ifs = values(r.out, "if");
     REQUIRE_FALSE(ifs.empty());
     for (const auto& i : ifs) CHECK(i == "lo");
+
+    // --network shares the host's interfaces.
+    std::set<std::string> host_ifs;
+    if (struct if_nameindex* list = if_nameindex()) {
+        for (auto* i = list; i->if_index != 0; ++i) host_ifs.insert(i->if_name);
+        if_freenameindex(list);
+    }
+    Result shared = run_program(dir, "whoami", {"--network"});
+    REQUIRE(shared.status == 0);
+    auto shared_ifs = values(shared.out, "if");
+    CHECK(std::set<std::string>(shared_ifs.begin(), shared_ifs.end()) == host_ifs);
 }
 
 TEST_CASE("the environment holds only what the profile allows") {
