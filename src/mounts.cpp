@@ -358,14 +358,21 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 
 namespace sandboxrun {
 
-AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy) {
-    // nftw passes no user data: the count lives in a thread_local for the walk.
+AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy, timespec run_began) {
+    // nftw passes no user data: the count and the start live in thread_locals for the walk.
     static thread_local int cleared;
+    static thread_local timespec began;
+    began = run_began;
     auto visit = [](const char* path, const struct stat* st, int type, FTW*) -> int {
         // Regular files only, and never through a symlink (FTW_PHYS); setgid
-        // without group execute is mandatory-locking, not privilege.
+        // without group execute is mandatory-locking, not privilege. Only
+        // what changed since the run began (its inode change time, which no
+        // one can set back): the host's own setuid programs in a writable
+        // bind are not the run's.
         bool setid = (st->st_mode & S_ISUID) || ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP));
-        if (type == FTW_F && S_ISREG(st->st_mode) && setid &&
+        bool changed = st->st_ctim.tv_sec > began.tv_sec ||
+                       (st->st_ctim.tv_sec == began.tv_sec && st->st_ctim.tv_nsec > began.tv_nsec);
+        if (type == FTW_F && S_ISREG(st->st_mode) && setid && changed &&
             fchmodat(AT_FDCWD, path, st->st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0)
             ++cleared;
         return 0;

@@ -141,6 +141,10 @@ int Run::execute() {
     } id_guard{id};
     log_step("identity");
 
+    // Files changed after this may be the run's (inode timestamps follow the
+    // coarse clock; what changed within this tick counts as the host's).
+    timespec began{};
+    clock_gettime(CLOCK_REALTIME_COARSE, &began);
     char cwd_buf[4096];
     if (!getcwd(cwd_buf, sizeof cwd_buf)) throw sys_error("supervisor: getcwd");
     MountPlan plan = plan_mounts(policy_, cwd_buf);
@@ -271,7 +275,7 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
-    AfterRun tidied = tidy_writable_binds(plan, policy_);
+    AfterRun tidied = tidy_writable_binds(plan, policy_, began);
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));

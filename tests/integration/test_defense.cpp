@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <thread>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -405,6 +406,25 @@ TEST_CASE("a setuid file cannot be planted in the work dir", "[defense]") {
         CHECK(syscall_of(r) == (std::string(how) == "create" ? "openat" : "chmod"));
         struct stat st {};
         if (stat((dir.path() / "planted").c_str(), &st) == 0) CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
+    }
+}
+
+TEST_CASE("setuid files the host had in a writable bind before the run keep their bits", "[defense]") {
+    WorkDir dir, rw;
+    dir.add_program("cat_upper");
+    for (const WorkDir* d : {&dir, &rw}) {
+        d->write("tool", "#!/bin/sh\n");
+        REQUIRE(chmod((d->path() / "tool").c_str(), 04755) == 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));   // past the inode clock's tick
+    Result r = run(dir, {"--profile", "c", "--rw-bind", rw.path().string() + ":/data", "--", "./cat_upper"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK_FALSE(contains(r.err, "cleared"));
+    for (const WorkDir* d : {&dir, &rw}) {
+        struct stat st {};
+        REQUIRE(stat((d->path() / "tool").c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 04755);
     }
 }
 

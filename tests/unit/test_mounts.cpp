@@ -137,14 +137,24 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     struct stat su {};
     bool su_setuid = stat("/usr/bin/su", &su) == 0 && (su.st_mode & S_ISUID);
 
-    MountPlan plan;
-    plan.ops.push_back({MountOp::Kind::bind, dir.string(), "/box", true});
-    CHECK(tidy_writable_binds(plan, Policy{}).setid_cleared == 2);
     auto mode = [](const fs::path& p) {
         struct stat st {};
         stat(p.c_str(), &st);
         return st.st_mode & 07777;
     };
+    MountPlan plan;
+    plan.ops.push_back({MountOp::Kind::bind, dir.string(), "/box", true});
+    // Files older than the run are the host's own (a setuid /usr/bin/su in
+    // a writable bind of /usr): untouched.
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    timespec later = now;
+    later.tv_sec += 5;
+    CHECK(tidy_writable_binds(plan, Policy{}, later).setid_cleared == 0);
+    CHECK((mode(dir / "suid") & S_ISUID) != 0);
+    timespec before = now;
+    before.tv_sec -= 5;
+    CHECK(tidy_writable_binds(plan, Policy{}, before).setid_cleared == 2);
     CHECK(mode(dir / "suid") == 0755);
     CHECK(mode(dir / "sub/sgid") == 0755);
     CHECK(mode(dir / "lock") == 02644);
@@ -153,6 +163,6 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
 
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
-    CHECK(tidy_writable_binds(plan, Policy{}).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, Policy{}, before).setid_cleared == 0);
     fs::remove_all(dir);
 }
