@@ -441,10 +441,11 @@ public:
     }
 
 private:
-    // A relative path in `extends` means: next to the file that says it.
+    // A relative path in `extends` (one with a '/' or ending in .toml) means:
+    // next to the file that says it, never in whatever directory we run in.
     static std::string parent_name(const std::string& name, const std::string& source) {
-        if (name.find('/') == std::string::npos || name.starts_with('/') || source.starts_with(stock_prefix))
-            return name;
+        bool is_path = name.find('/') != std::string::npos || name.ends_with(".toml");
+        if (!is_path || name.starts_with('/') || source.starts_with(stock_prefix)) return name;
         return (std::filesystem::path(source).parent_path() / name).lexically_normal().string();
     }
 
@@ -454,10 +455,16 @@ private:
 
 // The whole file, or nullopt if it does not exist; other errors throw.
 std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking: a FIFO must not hang us, and only a regular file is read.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT) return std::nullopt;
         throw sys_error("reading profile", path);
+    }
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Error(fmt::format("reading profile: {}: not a regular file", path));
     }
     std::string text;
     char buf[8192];

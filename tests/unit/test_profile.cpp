@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "temp_dir.hpp"
 
 #include "sandboxrun/error.hpp"
@@ -411,6 +413,23 @@ TEST_CASE("profiles on disk: search order, paths, relative extends, where it loo
     Policy other = load_profile((second.path / "other.toml").string(), resolve);
     CHECK(other.hostname == "parent");
     CHECK(other.sources.front() == (second.path / "sub/parent.toml").string());
+
+    // A bare file name in extends is next to the profile too, never in the
+    // directory we happen to run in (a judge's is often the submission's).
+    second.write("bare.toml", "extends = \"sibling.toml\"\n");
+    second.write("sibling.toml", "hostname = \"sibling\"\n");
+    first.write("sibling.toml", "hostname = \"planted\"\n");
+    auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(first.path);
+    Policy bare = load_profile((second.path / "bare.toml").string(), resolve);
+    std::filesystem::current_path(cwd);
+    CHECK(bare.hostname == "sibling");
+
+    // Only regular files are read: a FIFO would block forever, a device never end.
+    REQUIRE(::mkfifo((first.path / "fifo.toml").c_str(), 0600) == 0);
+    CHECK_THAT(error_of([&] { load_profile((first.path / "fifo.toml").string(), resolve); }),
+               Contains("not a regular file"));
+    CHECK_THAT(error_of([&] { load_profile("/dev/zero", resolve); }), Contains("not a regular file"));
 
     auto message = error_of([&] { load_profile("nosuch", resolve); });
     CHECK_THAT(message, StartsWith("profile \"nosuch\" not found; looked in "));
