@@ -540,8 +540,16 @@ Bind parse_bind(std::string_view spec, bool writable, std::string origin) {
     return bind;
 }
 
-void add_bind(Filesystem& fs, Bind bind) { add_mount(fs.binds, std::move(bind)); }
-void add_tmpfs(Filesystem& fs, Tmpfs tmpfs) { add_mount(fs.tmpfs, std::move(tmpfs)); }
+// A bind or tmpfs replaces any earlier mount of either kind at its target:
+// both at one target would leave the later one hidden under the other.
+void add_bind(Filesystem& fs, Bind bind) {
+    std::erase_if(fs.tmpfs, [&](const Tmpfs& t) { return t.target == bind.target; });
+    add_mount(fs.binds, std::move(bind));
+}
+void add_tmpfs(Filesystem& fs, Tmpfs tmpfs) {
+    std::erase_if(fs.binds, [&](const Bind& b) { return b.target == tmpfs.target; });
+    add_mount(fs.tmpfs, std::move(tmpfs));
+}
 
 std::vector<std::string> stock_profile_names() {
     std::vector<std::string> names;

@@ -184,6 +184,15 @@ TEST_CASE("paths and binds", "[profile]") {
     CHECK(fs.binds[0].writable);
     CHECK(fs.binds[1].target == "/x");
     CHECK(fs.binds[2].target == "/x/y");
+
+    // Across kinds too: a bind at an inherited tmpfs's target replaces it, and back.
+    add_tmpfs(fs, Tmpfs{"/tmp", 1 << 20, "5"});
+    add_bind(fs, parse_bind("/srv:/tmp", true, "6"));
+    CHECK(fs.tmpfs.empty());
+    CHECK(fs.binds.size() == 4);
+    add_tmpfs(fs, Tmpfs{"/x", 1 << 20, "7"});
+    CHECK(fs.binds.size() == 3);
+    CHECK(fs.tmpfs.size() == 1);
 }
 
 TEST_CASE("every stock profile loads and validates", "[profile][stock]") {
