@@ -5,8 +5,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
@@ -89,9 +91,17 @@ int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id, std::vector
     // A child born in a new user namespace holds it open while we map it and
     // take an fd. Sharing our memory (CLONE_VM) spares copying page tables:
     // it only ever runs pause() on a small stack of its own.
+    // It dies with us if we die first (it holds copies of all our fds: the
+    // uid slot's lock, the caller's stdout).
     alignas(16) static thread_local char stack[16 * 1024];
-    pid_t pid = clone([](void*) -> int { for (;;) pause(); }, stack + sizeof stack,
-                      CLONE_NEWUSER | CLONE_VM | SIGCHLD, nullptr);
+    static thread_local pid_t parent;
+    parent = getpid();
+    pid_t pid = clone(
+        [](void*) -> int {
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) syscall(SYS_exit, 0);
+            for (;;) pause();
+        },
+        stack + sizeof stack, CLONE_NEWUSER | CLONE_VM | SIGCHLD, nullptr);
     if (pid < 0) throw sys_error("idmap: clone a user namespace");
     int fd = -1, err = 0;
     std::string proc = "/proc/" + std::to_string(pid);

@@ -29,6 +29,12 @@ namespace {
 
 // Steps of the child, top to bottom; any failure ends the run with a message.
 void setup_child(const ChildContext& ctx) {
+    // The supervisor's death before "go" must end us too: we hold copies of
+    // its pipe ends, so the read below would never see EOF. (A change of
+    // credentials clears this; it is set again after ours.)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(exit_sandbox_error);
+    pollfd supervisor{ctx.supervisor_pidfd, POLLIN, 0};
+    if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
     char go = 0;
     if (read(ctx.go_read, &go, 1) != 1) _exit(exit_sandbox_error);   // supervisor gone or failed
     close(ctx.go_read);
@@ -58,7 +64,6 @@ void setup_child(const ChildContext& ctx) {
     // only now: any change of credentials clears it. If the supervisor died
     // before this line, its pidfd says so.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
-    pollfd supervisor{ctx.supervisor_pidfd, POLLIN, 0};
     if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
     if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: in its cgroup, credentials set");
 

@@ -173,7 +173,9 @@ int Run::execute() {
     } else {
         if (limits.memory) report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, not memory)");
         if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
-        if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, not the sum over the run");
+        if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole "
+                                                          "seconds, not the sum over the run (the verdict still "
+                                                          "compares the measured sum)");
     }
     log_step("cgroup");
 
@@ -400,6 +402,11 @@ void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
             ev.cpu_limit_hit = true;
     }
     if (!report_.peak_memory_kib) report_.peak_memory_kib = report_.max_rss_kib;
+    // Measured CPU over the limit, also without a cgroup, where RLIMIT_CPU
+    // bounds each process only and a program may catch or ignore SIGXCPU.
+    if (policy_.limits.cpu_time &&
+        report_.cpu_user_us + report_.cpu_system_us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
+        ev.cpu_limit_hit = true;
     if (policy_.limits.wall_time &&
         report_.wall_us >= static_cast<std::uint64_t>(policy_.limits.wall_time->count()) * 1000u)
         ev.wall_limit_hit = true;
