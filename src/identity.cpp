@@ -90,9 +90,9 @@ namespace sandboxrun {
 int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id, std::vector<pid_t>& helpers) {
     // A child born in a new user namespace holds it open while we map it and
     // take an fd. Sharing our memory (CLONE_VM) spares copying page tables:
-    // it only ever runs pause() on a small stack of its own.
-    // It dies with us if we die first (it holds copies of all our fds: the
-    // uid slot's lock, the caller's stdout).
+    // on a small stack of its own it only asks to die with us (it holds
+    // copies of all our fds: the uid slot's lock, the caller's stdout) and
+    // pauses.
     alignas(16) static thread_local char stack[16 * 1024];
     static thread_local pid_t parent;
     parent = getpid();

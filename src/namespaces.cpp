@@ -60,8 +60,8 @@ void setup_child(const ChildContext& ctx) {
     for (auto& c : caps) c.effective = c.permitted;
     if (syscall(SYS_capset, &header, caps) != 0) throw sys_error("child: capset");
 
-    // The supervisor's death must end the run even if it is SIGKILLed. Set
-    // only now: any change of credentials clears it. If the supervisor died
+    // The supervisor's death must end the run even if it is SIGKILLed: set
+    // again, as the change of credentials cleared it. If the supervisor died
     // before this line, its pidfd says so.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
     if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
