@@ -114,6 +114,16 @@ inline void become_runner() {
         _exit(203);
 }
 
+// In a forked child: become the runner and exec `argv` (searched in PATH).
+[[noreturn]] inline void exec_as_runner(std::vector<std::string> argv) {
+    become_runner();
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execvp(cargv[0], cargv.data());
+    _exit(204);
+}
+
 // Runs `sandboxrun ARGS...` in `dir`, with a JSON report, under timeout.
 // `prepare`, if given, runs in the child just before it becomes the runner
 // and execs: it may replace fds 0-2 or change the session.
@@ -140,12 +150,7 @@ inline Result run(const WorkDir& dir, const std::vector<std::string>& args, int 
         close(e);
         if (run_as() > 0 && (fchown(1, run_as(), run_as()) != 0 || fchown(2, run_as(), run_as()) != 0)) _exit(202);
         if (prepare) prepare();
-        become_runner();
-        std::vector<char*> cargv;
-        for (auto& a : argv) cargv.push_back(a.data());
-        cargv.push_back(nullptr);
-        execvp(cargv[0], cargv.data());
-        _exit(204);
+        exec_as_runner(argv);
     }
     int st = 0;
     waitpid(pid, &st, 0);

@@ -332,12 +332,7 @@ TEST_CASE("a supervisor killed at any point of setup leaves nothing that holds t
             dup2(out[1], 2);
             close(out[0]);
             close(out[1]);
-            become_runner();
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(204);
+            exec_as_runner(args);
         }
         sigprocmask(SIG_SETMASK, &old, nullptr);
         close(out[1]);
