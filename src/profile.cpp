@@ -163,14 +163,33 @@ constexpr std::pair<std::string_view, std::optional<Duration> Limits::*> duratio
 struct CountLimit {
     std::string_view name;
     std::optional<std::uint64_t> Limits::*field;
-    bool is_size;   // a size ("64MiB" or bytes) rather than a plain count
+    bool is_size;                  // a size ("64MiB" or bytes) rather than a plain count
+    std::uint64_t min = 1;
+    std::uint64_t max = UINT64_MAX;
+    std::string_view why = {};     // the reason for a bound other than 1 and no maximum
 };
 
 constexpr CountLimit count_limits[] = {
-    {"memory", &Limits::memory, true},     {"processes", &Limits::processes, false},
-    {"file_size", &Limits::file_size, true}, {"open_files", &Limits::open_files, false},
+    {"memory", &Limits::memory, true},
+    // More than the kernel could ever hand out would be refused by pids.max
+    // and leave the run without any limit on tasks.
+    {"processes", &Limits::processes, false, 1, 4194304, "the kernel's limit on pids"},
+    {"file_size", &Limits::file_size, true},
+    // The run's own setup needs one descriptor beside stdin, stdout and stderr
+    // (Landlock's ruleset, then the seccomp listener) under the same limit.
+    {"open_files", &Limits::open_files, false, 4, UINT64_MAX,
+     "stdin, stdout, stderr and one the sandbox needs while it sets up"},
     {"stack", &Limits::stack, true},
 };
+
+// What is wrong with `value` for `limit`, if anything.
+std::optional<std::string> out_of_range(const CountLimit& limit, std::uint64_t value) {
+    if (value < limit.min)
+        return limit.min == 1 ? std::string("must be greater than 0")
+                              : fmt::format("must be at least {} ({}), not {}", limit.min, limit.why, value);
+    if (value > limit.max) return fmt::format("at most {} ({}), not {}", limit.max, limit.why, value);
+    return std::nullopt;
+}
 
 bool is_none(const toml::node& n) {
     return n.is_string() && n.as_string()->get() == "none";
@@ -229,7 +248,7 @@ void apply_limits(const toml::table& t, Limits& limits) {
             auto v = n->as_integer()->get();
             value = v < 0 ? 0 : static_cast<std::uint64_t>(v);
         }
-        if (value == 0) fail_at(n->source(), fmt::format("{}: must be greater than 0", key));
+        if (auto problem = out_of_range(limit, value)) fail_at(n->source(), fmt::format("{}: {}", key, *problem));
         limits.*limit.field = value;
     }
 }
@@ -636,18 +655,9 @@ void validate_policy(const Policy& policy) {
         if (policy.limits.*field && (policy.limits.*field)->count() <= 0)
             throw Error(fmt::format("limits.{}: must be greater than 0", name));
     for (const auto& limit : count_limits)
-        if (policy.limits.*limit.field && *(policy.limits.*limit.field) == 0)
-            throw Error(fmt::format("limits.{}: must be greater than 0", limit.name));
-    // The run's own setup needs one descriptor beside stdin, stdout and stderr
-    // (Landlock's ruleset, then the seccomp listener) under the same limit.
-    if (policy.limits.open_files && *policy.limits.open_files < 4)
-        throw Error(fmt::format("limits.open_files: must be at least 4 (stdin, stdout, stderr and one the "
-                                "sandbox needs while it sets up), not {}", *policy.limits.open_files));
-    // More than the kernel could ever hand out would be refused by pids.max
-    // and leave the run without any limit on tasks.
-    if (policy.limits.processes && *policy.limits.processes > 4194304)
-        throw Error(fmt::format("limits.processes: at most 4194304 (the kernel's limit on pids), not {}",
-                                *policy.limits.processes));
+        if (const auto& value = policy.limits.*limit.field)
+            if (auto problem = out_of_range(limit, *value))
+                throw Error(fmt::format("limits.{}: {}", limit.name, *problem));
     validate_syscalls(policy.syscalls);
 }
 

@@ -362,6 +362,11 @@ TEST_CASE("bad profile input is reported at its file:line:column", "[profile][er
     CHECK_THAT(load_error("[limits]\nwall_time = \"2 parsecs\""),
                StartsWith("p.toml:2:13: limits.wall_time: bad duration \"2 parsecs\": unknown unit"));
     CHECK(load_error("[limits]\nprocesses = 0") == "p.toml:2:13: limits.processes: must be greater than 0");
+    CHECK(load_error("[limits]\nprocesses = 4194305") ==
+          "p.toml:2:13: limits.processes: at most 4194304 (the kernel's limit on pids), not 4194305");
+    CHECK(load_error("[limits]\nopen_files = 3") ==
+          "p.toml:2:14: limits.open_files: must be at least 4 (stdin, stdout, stderr and one the sandbox needs "
+          "while it sets up), not 3");
     CHECK(load_error("[filesystem]\ntmpfs = { \"/tmp\" = \"0\" }") ==
           "p.toml:2:20: filesystem.tmpfs.\"/tmp\": size must be greater than 0");
     // paths
