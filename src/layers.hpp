@@ -110,14 +110,13 @@ void apply_mounts(const MountPlan& plan);
 // Host side, after the run, in its writable binds: clears setuid/setgid bits
 // on files the run left, i.e. changed since `run_began` (they are nosuid
 // inside, but not on the host, where a file in a root-owned work dir belongs
-// to root), and puts back the mode of
-// each bind's top directory (the run owns it inside: chmod 0777 would open
-// the work dir to every local user).
+// to root), and puts back the mode of each bind's top directory (the run owns
+// it inside: chmod 0777 would open the work dir to every local user).
 struct AfterRun {
     int setid_cleared = 0;
     std::vector<std::string> modes_restored;   // host paths
 };
-AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy, timespec run_began);
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began);
 
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace

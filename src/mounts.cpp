@@ -141,6 +141,16 @@ void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& n
 
 }  // namespace
 
+namespace {
+
+// A bind op's source opened on the host with `flags`: beneath a directory
+// runs can write by the rules of host_files.cpp, elsewhere by its path.
+int open_source(const MountOp& op, int flags) {
+    return op.beneath ? openat_beneath(*op.beneath, flags) : open(op.source.c_str(), flags | O_CLOEXEC);
+}
+
+}  // namespace
+
 int open_bind_tree(const MountOp& op, int idmap_userns) {
     const std::string& source = op.source;
     int fd = -1;
@@ -183,10 +193,12 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
         // A source beneath a directory runs can write is pinned now, resolved
         // without symlinks: an earlier run may have turned a directory on its
         // way into a link to anywhere on the host.
-        if (b.optional && access(b.source.c_str(), F_OK) != 0 && errno == ENOENT) continue;
         std::optional<WritablePath> where = writable.find(b.source);
         UniqueFd pinned;
-        if (where) pinned = open_beneath(*where, O_PATH, (b.origin + ": bind source").c_str(), b.source);
+        if (where) {
+            if (b.optional && access(b.source.c_str(), F_OK) != 0 && errno == ENOENT) continue;
+            pinned = open_beneath(*where, O_PATH, (b.origin + ": bind source").c_str(), b.source);
+        }
         struct stat st {};
         if ((pinned.get() >= 0 ? fstat(pinned.get(), &st) : lstat(b.source.c_str(), &st)) != 0) {
             if (b.optional) continue;
@@ -210,7 +222,7 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     if (fs.cwd != CwdMode::none) {
         MountOp op{MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw};
         struct stat st {};
-        if (stat(host_cwd.c_str(), &st) == 0) op.mode = st.st_mode & 07777;
+        if (op.writable && stat(host_cwd.c_str(), &st) == 0) op.mode = st.st_mode & 07777;
         plan.ops.push_back(op);
     }
     bool shm_listed = false;
@@ -328,7 +340,7 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         struct stat st {};
         bool owner_known = false;
         if (op.writable) {
-            UniqueFd src(op.beneath ? openat_beneath(*op.beneath, O_PATH) : open(op.source.c_str(), O_PATH | O_CLOEXEC));
+            UniqueFd src(open_source(op, O_PATH));
             owner_known = src.get() >= 0 && fstat(src.get(), &st) == 0;
         }
         if (owner_known) {
@@ -358,7 +370,7 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 
 namespace sandboxrun {
 
-AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy, timespec run_began) {
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
     // nftw passes no user data: the count and the start live in thread_locals for the walk.
     static thread_local int cleared;
     static thread_local timespec began;
@@ -378,16 +390,13 @@ AfterRun tidy_writable_binds(const MountPlan& plan, const Policy& policy, timesp
         return 0;
     };
     AfterRun done;
-    const WritableDirs writable(policy);
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
         // Resolved again by the rules runs cannot bend: the run may have made
         // a directory on the source's way a link to elsewhere on the host. A
         // source it moved is still beneath the directory that held it, which
         // is walked too. The walk starts from the directory's fd.
-        auto where = writable.find(op.source);
-        UniqueFd dir(where ? openat_beneath(*where, O_RDONLY | O_DIRECTORY)
-                           : open(op.source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd dir(open_source(op, O_RDONLY | O_DIRECTORY));
         if (dir.get() < 0) continue;
         cleared = 0;
         nftw(("/proc/self/fd/" + std::to_string(dir.get()) + "/.").c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);

@@ -277,7 +277,7 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
-    AfterRun tidied = tidy_writable_binds(plan, policy_, began);
+    AfterRun tidied = tidy_writable_binds(plan, began);
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));
@@ -381,6 +381,9 @@ void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
     report_.max_rss_kib = static_cast<std::uint64_t>(ru.ru_maxrss);
     report_.csw_voluntary = static_cast<std::uint64_t>(ru.ru_nvcsw);
     report_.csw_forced = static_cast<std::uint64_t>(ru.ru_nivcsw);
+    const auto over_cpu_limit = [&](std::uint64_t us) {
+        return policy_.limits.cpu_time && us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u;
+    };
     // All CPU of the run, our setup in the target included: what RLIMIT_CPU counts.
     std::uint64_t raw_cpu_us = timeval_us(ru.ru_utime) + timeval_us(ru.ru_stime);
     if (cgroup_) {
@@ -397,24 +400,18 @@ void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
         // cache (the program's output files), which reaches the limit and is
         // reclaimed without harm.
         ev.oom_killed = u.oom_killed;
-        if (policy_.limits.cpu_time && u.cpu_usec &&
-            *u.cpu_usec >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
-            ev.cpu_limit_hit = true;
+        if (u.cpu_usec && over_cpu_limit(*u.cpu_usec)) ev.cpu_limit_hit = true;
     }
     if (!report_.peak_memory_kib) report_.peak_memory_kib = report_.max_rss_kib;
     // Measured CPU over the limit, also without a cgroup, where RLIMIT_CPU
     // bounds each process only and a program may catch or ignore SIGXCPU.
-    if (policy_.limits.cpu_time &&
-        report_.cpu_user_us + report_.cpu_system_us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
-        ev.cpu_limit_hit = true;
+    if (over_cpu_limit(report_.cpu_user_us + report_.cpu_system_us)) ev.cpu_limit_hit = true;
     if (policy_.limits.wall_time &&
         report_.wall_us >= static_cast<std::uint64_t>(policy_.limits.wall_time->count()) * 1000u)
         ev.wall_limit_hit = true;
     // RLIMIT_CPU's SIGXCPU (the limit without a cgroup), but not one the
     // program raised itself to pass for a time limit.
-    if (ev.signal == SIGXCPU && policy_.limits.cpu_time &&
-        raw_cpu_us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
-        ev.cpu_limit_hit = true;
+    if (ev.signal == SIGXCPU && over_cpu_limit(raw_cpu_us)) ev.cpu_limit_hit = true;
     // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
     // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
     if (ev.signal == SIGXFSZ) ev.output_limit_hit = true;

@@ -150,11 +150,11 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     clock_gettime(CLOCK_REALTIME, &now);
     timespec later = now;
     later.tv_sec += 5;
-    CHECK(tidy_writable_binds(plan, Policy{}, later).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, later).setid_cleared == 0);
     CHECK((mode(dir / "suid") & S_ISUID) != 0);
     timespec before = now;
     before.tv_sec -= 5;
-    CHECK(tidy_writable_binds(plan, Policy{}, before).setid_cleared == 2);
+    CHECK(tidy_writable_binds(plan, before).setid_cleared == 2);
     CHECK(mode(dir / "suid") == 0755);
     CHECK(mode(dir / "sub/sgid") == 0755);
     CHECK(mode(dir / "lock") == 02644);
@@ -163,6 +163,6 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
 
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
-    CHECK(tidy_writable_binds(plan, Policy{}, before).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, before).setid_cleared == 0);
     fs::remove_all(dir);
 }
