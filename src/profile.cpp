@@ -626,6 +626,28 @@ Policy load_profile(const std::string& name, const ProfileResolver& resolve) {
     return policy;
 }
 
+namespace {
+
+bool at_or_beneath(const std::string& path, std::string_view dir) {
+    return path == dir || (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+// Targets sandboxrun mounts itself: a bind or tmpfs there would be covered,
+// dropped or fail deep in setup with a bare errno, so it is refused here.
+std::optional<std::string> reserved_target(const Filesystem& fs, const std::string& target) {
+    if (target == "/") return "the root is the run's own tmpfs; mount beneath it";
+    if (fs.proc && at_or_beneath(target, "/proc")) return "the run's own /proc is mounted there (filesystem.proc)";
+    if (target == "/dev") return "/dev is built by sandboxrun (device nodes, /dev/shm); mount beneath it";
+    if (fs.dev_pts && (at_or_beneath(target, "/dev/pts") || target == "/dev/ptmx"))
+        return "the run's own devpts is mounted there (filesystem.dev_pts)";
+    if (fs.sys && at_or_beneath(target, "/sys")) return "the host's /sys is mounted there read-only (filesystem.sys)";
+    if (fs.cwd != CwdMode::none && target == fs.workdir)
+        return "the invoking directory is mounted there (filesystem.workdir; cwd = \"none\" frees it)";
+    return std::nullopt;
+}
+
+}  // namespace
+
 void validate_policy(const Policy& policy) {
     auto check_path = [](const std::string& path, const std::string& what) {
         try {
@@ -637,6 +659,8 @@ void validate_policy(const Policy& policy) {
     for (const Bind& b : policy.fs.binds) {
         check_path(b.source, b.origin);
         check_path(b.target, b.origin);
+        if (auto why = reserved_target(policy.fs, b.target))
+            throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
         struct stat st;
         if (b.optional || ::stat(b.source.c_str(), &st) == 0) continue;
         if (errno == ENOENT)
@@ -645,6 +669,8 @@ void validate_policy(const Policy& policy) {
     }
     for (const Tmpfs& t : policy.fs.tmpfs) {
         check_path(t.target, t.origin);
+        if (auto why = reserved_target(policy.fs, t.target))
+            throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
         if (t.size == 0) throw Error(fmt::format("{}: tmpfs {}: size must be greater than 0", t.origin, t.target));
     }
     check_path(policy.fs.workdir, "filesystem.workdir");

@@ -410,6 +410,20 @@ TEST_CASE("validate_policy reports host problems at the profile line", "[profile
     CHECK_THAT(error_of([&] { validate_policy(p); }), StartsWith("filesystem.chdir: \"rel\" is not an absolute path"));
 }
 
+TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its own", "[profile][errors]") {
+    CHECK(validate_error("[filesystem]\nro = [\"/etc:/proc\"]") ==
+          "p.toml:2:7: bind target /proc: the run's own /proc is mounted there (filesystem.proc)");
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/etc:/proc/x\"]"), StartsWith("p.toml:2:7: bind target /proc/x:"));
+    CHECK_THAT(validate_error("[filesystem]\ntmpfs = { \"/\" = \"1MiB\" }"), StartsWith("p.toml:2:17: tmpfs /: the root is"));
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/dev\"]"), StartsWith("p.toml:2:7: bind target /dev:"));
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/etc:/box\"]"), StartsWith("p.toml:2:7: bind target /box:"));
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/w\"\ntmpfs = { \"/w\" = \"1MiB\" }"), StartsWith("p.toml:3:18: tmpfs /w:"));
+    CHECK_THAT(validate_error("[filesystem]\nsys = true\nro = [\"/etc:/sys/x\"]"), StartsWith("p.toml:3:7: bind target /sys/x:"));
+    CHECK_THAT(validate_error("[filesystem]\ndev_pts = true\ntmpfs = { \"/dev/pts\" = \"1MiB\" }"), StartsWith("p.toml:3:24: tmpfs /dev/pts:"));
+    // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/etc:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/t\" = \"1MiB\" }")));
+}
+
 TEST_CASE("profiles on disk: search order, paths, relative extends, where it looked", "[profile][resolver]") {
     TempDir first("sandboxrun-profile"), second("sandboxrun-profile");
     first.write("mine.toml", "extends = \"c\"\nhostname = \"first\"\n");

@@ -378,13 +378,24 @@ TEST_CASE("x32 and i386 syscalls kill the process", "[seccomp][fork]") {
     });
     CHECK_FALSE(x32.violation);
     CHECK((WIFSIGNALED(x32.status) && WTERMSIG(x32.status) == SIGSYS));
-    const auto i386 = run_filtered(program, [] {
+    auto i386_getpid = [] {
         long r;
-        asm volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");   // i386 getpid
+        asm volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
         return 1;
-    });
+    };
+    const auto i386 = run_filtered(program, i386_getpid);
     CHECK_FALSE(i386.violation);
-    CHECK((WIFSIGNALED(i386.status) && WTERMSIG(i386.status) == SIGSYS));
+    // Some kernels have no i386 entry at all (ia32_emulation=0, some VMs):
+    // int 0x80 is then SIGSEGV before any filter runs, with or without one.
+    pid_t bare = fork();
+    REQUIRE(bare >= 0);
+    if (bare == 0) _exit(i386_getpid());
+    int bare_status = 0;
+    waitpid(bare, &bare_status, 0);
+    if (WIFSIGNALED(bare_status) && WTERMSIG(bare_status) == SIGSEGV)
+        CHECK((WIFSIGNALED(i386.status) && WTERMSIG(i386.status) == SIGSEGV));
+    else
+        CHECK((WIFSIGNALED(i386.status) && WTERMSIG(i386.status) == SIGSYS));
 }
 
 TEST_CASE("hand-over reaches an unprivileged supervisor from pid 1 of new user and pid "
