@@ -498,6 +498,13 @@ bool profile_given(int argc, char** argv) {
 
 int run_attempt(int argc, char** argv) {
     if (argc < 1) return 64;
+    // Attempts are hostile on purpose (kill(-1), mounts over /tmp): only as
+    // the target of a run, pid 2 of its own pid namespace, which no process
+    // on a host can be (pid 2 is the kernel's kthreadd).
+    if (getpid() != 2) {
+        std::fprintf(stderr, "sandboxrun: __attempt is internal to `sandboxrun check` and runs only inside its sandbox\n");
+        return exit_sandbox_error;
+    }
     const std::string name = argv[0], arg = argc > 1 ? argv[1] : "";
     for (const Attempt& a : attempts())
         if (name == a.name) {

@@ -327,8 +327,9 @@ Invocation parse_command_line(int argc, char** argv) {
         std::cout << "sandboxrun " SANDBOXRUN_VERSION "\n";
         inv.exit_now = 0;
         return inv;
-    } catch (const CLI::ExtrasError& e) {
-        throw Error(fmt::format("{} (put the command after \"--\"; see sandboxrun --help)", e.what()));
+    } catch (const CLI::ExtrasError&) {
+        throw Error(fmt::format("unexpected arguments: {} (put the command after \"--\"; see sandboxrun --help)",
+                                fmt::join(app.remaining(), " ")));
     } catch (const CLI::ParseError& e) {
         throw Error(fmt::format("{} (see sandboxrun --help)", e.what()));
     }
@@ -353,6 +354,7 @@ Invocation parse_command_line(int argc, char** argv) {
     if (inv.command == Command::cleanup) return inv;
     if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())
         throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
+    if (!inv.argv.empty() && inv.argv[0].empty()) throw Error("the command is an empty string");
 
     try {
         inv.policy = load_profile(o.profile, default_resolver(o.profile_path));

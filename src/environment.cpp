@@ -45,6 +45,12 @@ std::optional<std::string> substitute(const std::string& var, const std::string&
 
 }  // namespace
 
+void check_environment_value(const std::string& var, const std::string& value) {
+    Limits any;
+    any.memory = 1;
+    substitute(var, value, any);
+}
+
 std::vector<std::string> build_environment(const Environment& env, const Limits& limits,
                                            char** caller_env) {
     std::map<std::string, std::string> out;

@@ -59,15 +59,17 @@ UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, co
     return fd;
 }
 
-// The directories runs can write: the invoking directory unless it is bound
-// read-only or not at all, and every writable bind's source (one beneath
+// The directories runs can write: the invoking directory and every writable
+// bind's source (one beneath
 // another is covered by it, and resolving it here could follow what a run
 // planted).
 WritableDirs::WritableDirs(const Policy& policy) {
     char buf[PATH_MAX];
     if (!getcwd(buf, sizeof buf)) throw sys_error("supervisor: getcwd");
     cwd_ = buf;
-    if (policy.fs.cwd == CwdMode::rw) roots_.push_back(cwd_);
+    // Whatever this step's cwd mode, an earlier run in the same directory may
+    // have had it writable (the stock profiles' default).
+    roots_.push_back(cwd_);
     for (const Bind& b : policy.fs.binds) {
         auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
         if (!b.writable || std::any_of(roots_.begin(), roots_.end(), covered)) continue;
@@ -111,6 +113,47 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
     if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
         throw sys_error(std::string(option) + ": fcntl", path);
     return fd;
+}
+
+void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
+    auto write_all = [&](int fd) {
+        for (std::size_t done = 0; done < text.size();) {
+            ssize_t n = write(fd, text.data() + done, text.size() - done);
+            if (n < 0) throw sys_error(std::string(option) + ": write", path);
+            done += static_cast<std::size_t>(n);
+        }
+    };
+    std::optional<WritablePath> where = WritableDirs(policy).find(path);
+    if (!where) {
+        UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (fd.get() < 0) throw sys_error(option, path);
+        write_all(fd.get());
+        return;
+    }
+    // A new file renamed over the name: what a run left there (a link to a
+    // forged report, a file it made read-only) is replaced, never written through.
+    const std::size_t slash = where->rest.rfind('/');
+    const std::string name = slash == std::string::npos ? where->rest : where->rest.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") throw Error(std::string(option) + ": " + path + ": not a file name");
+    UniqueFd dir = open_beneath({where->root, slash == std::string::npos ? "" : where->rest.substr(0, slash)}, O_PATH,
+                                option, path);
+    struct stat st {};
+    if (fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(std::string(option) + ": " + path + ": refused: its directory is not one (a link?) beneath " +
+                    where->root + ", a directory runs can write");
+    const std::string tmp = "." + name + ".sandboxrun-" + std::to_string(getpid());
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd fd(openat(dir.get(), tmp.c_str(), flags, 0644));
+    if (fd.get() < 0 && errno == EEXIST && unlinkat(dir.get(), tmp.c_str(), 0) == 0)
+        fd.reset(openat(dir.get(), tmp.c_str(), flags, 0644));
+    if (fd.get() < 0) throw sys_error(option, path);
+    try {
+        write_all(fd.get());
+        if (renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) throw sys_error(option, path);
+    } catch (...) {
+        unlinkat(dir.get(), tmp.c_str(), 0);
+        throw;
+    }
 }
 
 }  // namespace sandboxrun

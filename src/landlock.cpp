@@ -53,6 +53,10 @@ void allow_path(int ruleset, const std::string& path, std::uint64_t access) {
     int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) return;   // optional paths that are not there need no rule
     if (fd < 0) throw sys_error("landlock: open", path);
+    // A rule on a file (a bind of one) may hold file rights only.
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+        access &= fs_execute | fs_write_file | fs_read_file | fs_truncate | fs_ioctl_dev;
     PathBeneathAttr attr{access, fd};
     long rc = syscall(SYS_landlock_add_rule, ruleset, rule_path_beneath, &attr, 0);
     int err = errno;

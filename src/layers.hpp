@@ -42,6 +42,9 @@ UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, co
 // Opens --stdin/--stdout/--stderr/--report/--meta: beneath a writable
 // directory as above and only a regular file, elsewhere as given.
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy);
+// Writes --report/--meta after the run: beneath a writable directory as a new
+// file renamed over the name, elsewhere (a pipe, /dev/stdout) opened as given.
+void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
 struct Identity {
@@ -145,6 +148,9 @@ void apply_landlock(const MountPlan& plan, const Network& net, int abi);
 // ${memory_mib} (MiB); a variable whose reference has no limit is left out.
 std::vector<std::string> build_environment(const Environment& env, const Limits& limits,
                                            char** caller_env);
+// Throws Error naming `var` when `value` has an unknown or unterminated
+// reference: checked where the profile or command line is read.
+void check_environment_value(const std::string& var, const std::string& value);
 
 // ---- namespaces.cpp: the child (pid 1 of the run) and its birth -------------
 // Everything the child and the target need, prepared by the supervisor

@@ -1,4 +1,8 @@
 // sandboxrun: parse the command line, then do the one thing it asks.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -15,8 +19,16 @@ int main(int argc, char** argv) {
     using namespace sandboxrun;
     // The hidden mode `sandboxrun check` runs inside its sandboxes.
     if (argc >= 3 && std::string_view(argv[1]) == "__attempt") return run_attempt(argc - 2, argv + 2);
+    // A judge may start us with 0-2 closed: a --stdout file opened onto fd 1
+    // would be taken for the inherited stdout (and closed at exec).
+    for (int fd = 0; fd < 3; ++fd)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return exit_sandbox_error;
+    // A stop signal during setup must not kill us half-way (cgroups left,
+    // no report): held from here, a run ends cleanly on it.
+    const sigset_t stop_signals = hold_stop_signals();
     try {
         Invocation inv = parse_command_line(argc, argv);
+        if (inv.command != Command::run) sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
         if (inv.exit_now) return *inv.exit_now;
         switch (inv.command) {
             case Command::run: return run_sandbox(inv);

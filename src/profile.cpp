@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "layers.hpp"
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
 #include "sandboxrun/seccomp.hpp"
@@ -172,8 +173,8 @@ struct CountLimit {
 constexpr CountLimit count_limits[] = {
     {"memory", &Limits::memory, true},
     // More than the kernel could ever hand out would be refused by pids.max
-    // and leave the run without any limit on tasks.
-    {"processes", &Limits::processes, false, 1, 4194304, "the kernel's limit on pids"},
+    // (which also counts the run's init) and leave the run without any limit on tasks.
+    {"processes", &Limits::processes, false, 1, 4194303, "the kernel's limit on pids, less the run's init"},
     {"file_size", &Limits::file_size, true},
     // The run's own setup needs one descriptor beside stdin, stdout and stderr
     // (Landlock's ruleset, then the seccomp listener) under the same limit.
@@ -246,7 +247,8 @@ void apply_limits(const toml::table& t, Limits& limits) {
         } else {
             if (!n->is_integer()) wrong_type(*n, key, "an integer");
             auto v = n->as_integer()->get();
-            value = v < 0 ? 0 : static_cast<std::uint64_t>(v);
+            if (v < 0) fail_at(n->source(), fmt::format("{}: cannot be negative", key));
+            value = static_cast<std::uint64_t>(v);
         }
         if (auto problem = out_of_range(limit, value)) fail_at(n->source(), fmt::format("{}: {}", key, *problem));
         limits.*limit.field = value;
@@ -324,6 +326,11 @@ void apply_environment(const toml::table& t, Environment& env) {
             const std::string& value = as_string(v, fmt::format("environment.set.{}", k.str()));
             if (value.find('\0') != std::string::npos)
                 fail_at(v.source(), fmt::format("environment.set.{}: contains a NUL byte", k.str()));
+            try {
+                check_environment_value(std::string(k.str()), value);
+            } catch (const Error& e) {
+                fail_at(v.source(), e.what());
+            }
             env.set[std::string(k.str())] = value;
         }
     }
@@ -643,6 +650,17 @@ std::optional<std::string> reserved_target(const Filesystem& fs, const std::stri
     if (fs.sys && at_or_beneath(target, "/sys")) return "the host's /sys is mounted there read-only (filesystem.sys)";
     if (fs.cwd != CwdMode::none && target == fs.workdir)
         return "the invoking directory is mounted there (filesystem.workdir; cwd = \"none\" frees it)";
+    if (fs.cwd == CwdMode::rw && at_or_beneath(target, fs.workdir))
+        return "its mount point would be made in the invoking directory, writable there, and left behind; "
+               "mount it elsewhere (e.g. /data)";
+    return std::nullopt;
+}
+
+// Where the invoking directory may be mounted: not over what sandboxrun builds.
+std::optional<std::string> workdir_problem(const std::string& workdir) {
+    for (std::string_view own : {"/proc", "/dev", "/sys"})
+        if (at_or_beneath(workdir, own)) return fmt::format("sandboxrun mounts its own {} there", own);
+    if (workdir == "/") return "the root is the run's own tmpfs";
     return std::nullopt;
 }
 
@@ -674,7 +692,10 @@ void validate_policy(const Policy& policy) {
         if (t.size == 0) throw Error(fmt::format("{}: tmpfs {}: size must be greater than 0", t.origin, t.target));
     }
     check_path(policy.fs.workdir, "filesystem.workdir");
+    if (auto why = workdir_problem(policy.fs.workdir); why && policy.fs.cwd != CwdMode::none)
+        throw Error(fmt::format("filesystem.workdir: {}: {}", policy.fs.workdir, *why));
     if (policy.fs.chdir) check_path(*policy.fs.chdir, "filesystem.chdir");
+    for (const auto& [name, value] : policy.env.set) check_environment_value(name, value);
     if (auto problem = hostname_problem(policy.hostname))
         throw Error(fmt::format("hostname: \"{}\" {}", policy.hostname, *problem));
     for (auto [name, field] : duration_limits)

@@ -16,10 +16,15 @@ inline constexpr int exit_not_found = 127;
 class Error : public std::runtime_error {
 public:
     explicit Error(const std::string& what, int exit_code = exit_sandbox_error)
-        : std::runtime_error(what), exit_code_(exit_code) {}
+        : std::runtime_error(visible(what)), exit_code_(exit_code) {}
     int exit_code() const noexcept { return exit_code_; }
 
 private:
+    // A NUL quoted from bad input would end the message where it is printed.
+    static std::string visible(std::string text) {
+        for (std::size_t at = 0; (at = text.find('\0', at)) != std::string::npos; at += 2) text.replace(at, 1, "\\0");
+        return text;
+    }
     int exit_code_;
 };
 

@@ -88,6 +88,46 @@ TEST_CASE("output and input pass through") {
     CHECK(dir.read("both.txt") == "out 1\nerr\nout 2\n");
 }
 
+TEST_CASE("started with stdin, stdout and stderr closed, --stdout and --stderr files still get the output") {
+    WorkDir dir;
+    dir.add_program("out_err");
+    for (int closed : {2, 3}) {   // 0-1 closed, then 0-2
+        Result r = run(dir, {"--profile", "c", "--stdout", "o.txt", "--stderr", "e.txt", "--", "./out_err"}, 60, {},
+                       [closed] { for (int fd = 0; fd < closed; ++fd) close(fd); });
+        INFO("fds 0-" << closed - 1 << " closed: " << r.report);
+        CHECK(r.status == 0);
+        CHECK(dir.read("o.txt") == "out 1\nout 2\n");
+        CHECK(dir.read("e.txt") == "err\n");
+    }
+}
+
+TEST_CASE("a writable bind of a single file") {
+    WorkDir dir, data;
+    data.write("f.txt", "old\n");
+    Result r = run(dir, {"--profile", "c", "--rw-bind", (data.path() / "f.txt").string() + ":/data.txt", "--", "/bin/sh",
+                         "-c", "cat /data.txt; echo new > /data.txt"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "old\n");
+    CHECK(data.read("f.txt") == "new\n");
+}
+
+TEST_CASE("the attempts of `check` refuse to run outside a sandbox") {
+    // socket-packet is harmless where it works: a raw socket opened and dropped.
+    WorkDir dir;
+    fs::path err = dir.path() / "err.txt";
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (fd < 0 || dup2(fd, 2) != 2) _exit(200);
+        exec_as_runner({binary(), "__attempt", "socket-packet"});
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+    CHECK(read_file(err).find("only inside its sandbox") != std::string::npos);
+}
+
 TEST_CASE("the target is never host root and sees only its own processes") {
     WorkDir dir;
     Result r = run_program(dir, "whoami");

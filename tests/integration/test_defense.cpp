@@ -460,13 +460,14 @@ TEST_CASE("binds and the after-run walk never follow a link a run planted", "[de
 
     SECTION("a bind source through a link planted by an earlier run") {
         REQUIRE(run(dir, {"--profile", "c", "--", "./plant_link", "/box/results", elsewhere.path().string()}).status == 0);
-        for (const char* option : {"--rw-bind", "--ro-bind"}) {
-            Result r = run(dir, {"--profile", "c", option, "results/sub:/out", "--stdin", "/dev/null", "--",
-                                 "./cat_upper"});
-            INFO(option << ": " << r.err);
-            CHECK(r.status == 125);
-            CHECK(r.err.find("refused") != std::string::npos);
-        }
+        for (const char* option : {"--rw-bind", "--ro-bind"})
+            for (const char* mode : {"rw", "none"}) {
+                Result r = run(dir, {"--profile", "c", "--cwd-mode", mode, option, "results/sub:/out", "--stdin",
+                                     "/dev/null", "--", "/bin/cat"});
+                INFO(option << " --cwd-mode " << mode << ": " << r.err);
+                CHECK(r.status == 125);
+                CHECK(r.err.find("refused") != std::string::npos);
+            }
     }
     SECTION("a writable bind's way swapped for a link during the run") {
         Result r = run(dir, {"--profile", "c", "--rw-bind", "results/sub:/out", "--", "./plant_link", "/box/results",
@@ -491,23 +492,41 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
     dir.add_program("cat_upper");
     dir.add_program("plant_link");
 
-    SECTION("links the host side finds in the work dir") {
+    SECTION("links the host side finds in the work dir, whatever this step's cwd mode") {
+        // An earlier step had the directory writable even if this one does not.
         fs::create_symlink(victim, dir.path() / "out.txt");
         fs::create_symlink(victim, dir.path() / "in.txt");
-        Result out = run(dir, {"--profile", "c", "--stdout", (dir.path() / "out.txt").string(), "--", "./cat_upper"}, 60,
-                         "x\n");
-        CHECK(out.status == 125);
-        CHECK(out.err.find("refused") != std::string::npos);
-        Result in = run(dir, {"--profile", "c", "--stdin", "in.txt", "--", "./cat_upper"});
-        CHECK(in.status == 125);
-        CHECK(in.out.empty());
+        fs::create_symlink(victim, dir.path() / "meta.txt");
+        for (const char* mode : {"rw", "ro", "none"}) {
+            INFO("--cwd-mode " << mode);
+            Result out = run(dir, {"--profile", "c", "--cwd-mode", mode, "--stdout", (dir.path() / "out.txt").string(),
+                                   "--", "/bin/cat"}, 60, "x\n");
+            CHECK(out.status == 125);
+            CHECK(out.err.find("refused") != std::string::npos);
+            Result in = run(dir, {"--profile", "c", "--cwd-mode", mode, "--stdin", "in.txt", "--", "/bin/cat"});
+            CHECK(in.status == 125);
+            CHECK(in.out.empty());
+            Result meta = run(dir, {"--profile", "c", "--cwd-mode", mode, "--meta", "meta.txt", "--", "/bin/true"});
+            CHECK(meta.status == 0);
+            CHECK(fs::is_regular_file(fs::symlink_status(dir.path() / "meta.txt")));   // replaced, not followed
+            fs::remove(dir.path() / "meta.txt");
+            fs::create_symlink(victim, dir.path() / "meta.txt");
+        }
     }
-    SECTION("the report, planted as a link by the run itself") {
+    SECTION("the report, planted by the run itself, is replaced: no forged report survives") {
         Result r = run(dir, {"--profile", "c", "--", "./plant_link", "/box/.report.json", victim.string()});
         INFO(r.err);
-        CHECK(r.status == 125);   // the run went well, but the judge gets no report: not a success
-        CHECK(r.err.find("--report") != std::string::npos);
-        CHECK(r.err.find("refused") != std::string::npos);
+        CHECK(r.status == 0);
+        CHECK(verdict(r) == "ok");
+        dir.write("forge.sh", "echo '{\"verdict\": \"ok\"}' > .report.json; chmod 444 .report.json; exit 3\n");
+        Result forged = run(dir, {"--profile", "c", "--", "/bin/sh", "forge.sh"});
+        CHECK(forged.status == 3);
+        CHECK(verdict(forged) == "runtime_error");
+        // A directory in its place cannot be replaced: no report, and the judge is told (125).
+        Result blocked = run(dir, {"--profile", "c", "--", "/bin/mkdir", ".report.json"});
+        CHECK(blocked.status == 125);
+        CHECK(blocked.err.find("--report") != std::string::npos);
+        fs::remove(dir.path() / ".report.json");
     }
     SECTION("a directory link the run planted, used by the next run's --stdout, --meta and --report") {
         REQUIRE(run(dir, {"--profile", "c", "--", "./plant_link", "/box/sub", elsewhere.path().string()}).status == 0);
@@ -529,7 +548,7 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
 
     SECTION("a FIFO would block the supervisor forever on open") {
         REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
-        for (const char* option : {"--stdin", "--stdout", "--meta"}) {
+        for (const char* option : {"--stdin", "--stdout"}) {
             auto t0 = std::chrono::steady_clock::now();
             Result r = run(dir, {"--profile", "c", option, (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
             INFO(option << ": " << r.err);
@@ -537,6 +556,10 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
             CHECK(r.err.find("fifo") != std::string::npos);
             CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
         }
+        // The meta file is written as a new file renamed over the name: the FIFO goes.
+        Result meta = run(dir, {"--profile", "c", "--meta", "fifo", "--", "./cat_upper"}, 20);
+        CHECK(meta.status == 0);
+        CHECK(fs::is_regular_file(dir.path() / "fifo"));
     }
     SECTION("outside the directories runs can write, paths are the operator's") {
         CHECK(run(dir, {"--profile", "c", "--stdout", "/dev/null", "--", "./cat_upper"}).status == 0);

@@ -144,6 +144,17 @@ TEST_CASE("a CPU limit ends a single-threaded burner", "[limits]") {
     CHECK(meta.find("time:") != std::string::npos);
 }
 
+TEST_CASE("a CPU limit in whole seconds ends a burner as time_limit every time", "[limits]") {
+    // Without a cgroup RLIMIT_CPU (1 s here) stops it; the kernel's sampled
+    // count fires a few percent before the measured CPU reaches the limit.
+    WorkDir dir;
+    for (int i = 0; i < 3; ++i) {
+        Result r = run_limited(dir, "cpu_burn", {"--cpu-time", "1s", "--wall-time", "20s"}, {"60000"});
+        INFO(r.err << r.report);
+        CHECK(verdict(r) == "time_limit");
+    }
+}
+
 TEST_CASE("CPU time counts every thread of the run", "[limits]") {
     if (!cgroups_expected()) {
         WARN("unprivileged: no cgroup, the CPU limit is per process");

@@ -362,8 +362,9 @@ TEST_CASE("bad profile input is reported at its file:line:column", "[profile][er
     CHECK_THAT(load_error("[limits]\nwall_time = \"2 parsecs\""),
                StartsWith("p.toml:2:13: limits.wall_time: bad duration \"2 parsecs\": unknown unit"));
     CHECK(load_error("[limits]\nprocesses = 0") == "p.toml:2:13: limits.processes: must be greater than 0");
-    CHECK(load_error("[limits]\nprocesses = 4194305") ==
-          "p.toml:2:13: limits.processes: at most 4194304 (the kernel's limit on pids), not 4194305");
+    CHECK(load_error("[limits]\nprocesses = 4194304") ==
+          "p.toml:2:13: limits.processes: at most 4194303 (the kernel's limit on pids, less the run's init), not 4194304");
+    CHECK(load_error("[limits]\nopen_files = -5") == "p.toml:2:14: limits.open_files: cannot be negative");
     CHECK(load_error("[limits]\nopen_files = 3") ==
           "p.toml:2:14: limits.open_files: must be at least 4 (stdin, stdout, stderr and one the sandbox needs "
           "while it sets up), not 3");
@@ -420,8 +421,13 @@ TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its o
     CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/w\"\ntmpfs = { \"/w\" = \"1MiB\" }"), StartsWith("p.toml:3:18: tmpfs /w:"));
     CHECK_THAT(validate_error("[filesystem]\nsys = true\nro = [\"/etc:/sys/x\"]"), StartsWith("p.toml:3:7: bind target /sys/x:"));
     CHECK_THAT(validate_error("[filesystem]\ndev_pts = true\ntmpfs = { \"/dev/pts\" = \"1MiB\" }"), StartsWith("p.toml:3:24: tmpfs /dev/pts:"));
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/etc:/box/etc\"]"), StartsWith("p.toml:2:7: bind target /box/etc: its mount point"));
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\ncwd = \"ro\"\nro = [\"/etc:/box/etc\"]")));
+    CHECK(validate_error("[filesystem]\nworkdir = \"/dev\"") == "filesystem.workdir: /dev: sandboxrun mounts its own /dev there");
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/proc/x\""), StartsWith("filesystem.workdir: /proc/x:"));
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/\""), StartsWith("filesystem.workdir: /: the root"));
     // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
-    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/etc:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/t\" = \"1MiB\" }")));
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/etc:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/t\" = \"1MiB\" }\nworkdir = \"/dev/w\"")));
 }
 
 TEST_CASE("profiles on disk: search order, paths, relative extends, where it looked", "[profile][resolver]") {
