@@ -20,6 +20,7 @@
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
 #include "sandboxrun/seccomp.hpp"
+#include "sandboxrun/syscall_groups.hpp"
 
 namespace sandboxrun {
 
@@ -368,6 +369,12 @@ void apply_syscalls(const toml::table& t, Syscalls& sc) {
             const std::string& name = as_string(item, "syscalls.allow");
             if (!valid_syscall_word(name))
                 fail_at(item.source(), fmt::format("syscalls.allow: \"{}\" is not a syscall or @group name", name));
+            // An inherited errno answer for what this file allows gives way
+            // (base answers socket with an errno; python allows it).
+            const SyscallGroup* group = find_syscall_group(name);
+            std::erase_if(sc.errno_rules, [&](const SyscallErrno& r) {
+                return r.name == name || (group && group_includes(*group, r.name));
+            });
             if (std::find(sc.allow.begin(), sc.allow.end(), name) != sc.allow.end()) continue;
             sc.allow.push_back(name);
             sc.allow_origins.push_back(location(item.source()));

@@ -83,7 +83,7 @@ constexpr M process_members[] = {
 constexpr M thread_members[] = {
     {"clone", A::clone_thread}, {"futex"}, {"futex_waitv"}, {"set_robust_list"},
     {"get_robust_list"}, {"set_tid_address"}, {"gettid"}, {"sched_yield"},
-    {"sched_getaffinity"}, {"sched_getparam"}, {"sched_getscheduler"},
+    {"sched_getaffinity"}, {"sched_setaffinity"}, {"sched_getparam"}, {"sched_getscheduler"},
     {"sched_get_priority_min"}, {"sched_get_priority_max"},
 };
 
@@ -125,6 +125,14 @@ constexpr M credentials_members[] = {
 // and other processes it could reach belong to the same run.
 constexpr M resources_members[] = {
     {"getrlimit"}, {"setrlimit"}, {"prlimit64"}, {"getpriority"},
+};
+
+// Without capabilities (the target has none) these can only move among the
+// ids the process already has, and a run has one uid and one gid. make's
+// posix_spawn(POSIX_SPAWN_RESETIDS) sets them so.
+constexpr M own_ids_members[] = {
+    {"setuid"}, {"setgid"}, {"setreuid"}, {"setregid"}, {"setresuid"}, {"setresgid"},
+    {"setfsuid"}, {"setfsgid"},
 };
 
 constexpr M sync_members[] = {
@@ -187,8 +195,7 @@ constexpr M dangerous_interfaces_members[] = {
 
 constexpr M privileged_members[] = {
     {"@mount"}, {"@module"}, {"@reboot"}, {"@swap"}, {"@clock"}, {"@raw-io"},
-    {"capset"}, {"setuid"}, {"setgid"}, {"setreuid"}, {"setregid"}, {"setresuid"},
-    {"setresgid"}, {"setfsuid"}, {"setfsgid"}, {"setgroups"}, {"sethostname"},
+    {"capset"}, {"setgroups"}, {"sethostname"},
     {"setdomainname"}, {"acct"}, {"vhangup"}, {"nfsservctl"}, {"fanotify_init"},
     {"mknod"}, {"mknodat"}, {"syslog"},
 };
@@ -213,6 +220,8 @@ constexpr SyscallGroup groups[] = {
      credentials_members},
     {"@resources", "reading and lowering resource limits", false, resources_members},
     {"@sync", "flushing files to storage", false, sync_members},
+    {"@own-ids", "setting the user and group ids a process already has (nothing else without "
+     "capabilities)", false, own_ids_members},
     {"@mount", "mounting, pivot_root and chroot", true, mount_members},
     {"@debug", "tracing and reading other processes", true, debug_members},
     {"@module", "loading kernel modules", true, module_members},
@@ -227,7 +236,7 @@ constexpr SyscallGroup groups[] = {
      "large kernel attack surface or sandbox escape: io_uring, bpf, userfaultfd, handles, "
      "namespaces",
      true, dangerous_interfaces_members},
-    {"@privileged", "changing identity, host names and devices (includes @mount, @module, "
+    {"@privileged", "changing groups, capabilities, host names and devices (includes @mount, @module, "
      "@reboot, @swap, @clock, @raw-io)",
      true, privileged_members},
 };

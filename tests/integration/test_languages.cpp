@@ -154,10 +154,10 @@ TEST_CASE("JavaScript programs run (javascript)", "[languages]") { compile_and_r
 TEST_CASE("Go programs build (go) and run (go-run)", "[languages]") { compile_and_run("go"); }
 TEST_CASE("Pascal programs compile (pascal) and run (pascal-run)", "[languages]") { compile_and_run("pascal"); }
 
-TEST_CASE("every language profile turns ptrace, mount and an IP socket into a violation", "[languages]") {
-    // The JDK and mono probe with sockets as they load, so java and csharp
-    // answer socket() with EAFNOSUPPORT instead (profiles/java.toml).
-    const std::vector<std::string> socket_errno = {"java", "csharp"};
+TEST_CASE("every language profile turns ptrace and mount into a violation, and no IP socket is made", "[languages]") {
+    // base answers socket() with EAFNOSUPPORT (glibc's nscd lookups, the JDK's
+    // probes fall back); python allows AF_UNIX sockets only.
+    const std::vector<std::string> socket_violation = {"python"};
     for (const std::string profile : {"c", "c-run", "cpp", "cpp-run", "java", "csharp", "python", "javascript",
                                       "go", "go-run", "pascal", "pascal-run"}) {
         WorkDir dir;
@@ -167,7 +167,7 @@ TEST_CASE("every language profile turns ptrace, mount and an IP socket into a vi
             INFO(profile << " " << call << ": " << r.out << r.err << r.report);
             bool refused_by_errno =
                 call == "socket_inet" &&
-                std::find(socket_errno.begin(), socket_errno.end(), profile) != socket_errno.end();
+                std::find(socket_violation.begin(), socket_violation.end(), profile) == socket_violation.end();
             if (refused_by_errno) {
                 CHECK(r.out == "DENIED socket_inet EAFNOSUPPORT\n");
                 CHECK(r.status == 2);
@@ -222,10 +222,10 @@ TEST_CASE("runtime heap settings follow the run's memory limit", "[languages]") 
         CHECK(unlimited.out.find(name + "=") == std::string::npos);
     }
 
-    // And the JVM really takes it as its machine size: half of it for the heap.
+    // And the JVM really takes it as its machine size: three quarters of it for the heap.
     const Language& java = language("java");
     if (unprivileged() || !installed(java)) return;   // RLIMIT_AS: see the top of this file
-    for (auto [limit, heap] : {std::pair{"256MiB", "134217728"}, std::pair{"512MiB", "268435456"}}) {
+    for (auto [limit, heap] : {std::pair{"256MiB", "201326592"}, std::pair{"512MiB", "402653184"}}) {
         Result r = run(dir, {"--profile", "java", "--memory", limit, "--", "java", "-XX:+PrintFlagsFinal", "-version"});
         INFO(r.err);
         CHECK(r.status == 0);
@@ -267,4 +267,48 @@ TEST_CASE("learn names the syscalls a command needs beyond its profile, as a fra
     Result ptrace = run(dir, {"learn", "--profile", "base", "--", "./forbidden_syscall", "ptrace"});
     CHECK(ptrace.status == 125);
     CHECK(ptrace.err.find("needs ptrace") != std::string::npos);
+}
+
+TEST_CASE("everyday build and run steps are not violations", "[languages]") {
+    if (!installed(language("cpp"))) return;
+    WorkDir dir;
+    dir.write("a.cpp", "#include <cstdio>\nint f(int);\nint main() { std::printf(\"%d\\n\", f(21)); }\n");
+    dir.write("b.cpp", "int f(int x) { return 2 * x; }\n");
+    dir.write("Makefile", "main: a.o b.o\n\t$(CXX) -o $@ $^\n");
+    struct Step {
+        std::string what;
+        std::vector<std::string> args;
+        std::string out;
+    };
+    const std::vector<Step> steps = {
+        // make spawns recipes with POSIX_SPAWN_RESETIDS (setresuid to the ids it has).
+        {"make", {"--profile", "cpp", "--", "make"}, ""},
+        // bash asks getpeername(0) at start; mv from /tmp (tmpfs) copies and keeps attributes.
+        {"bash, mv across file systems",
+         {"--profile", "cpp", "--", "bash", "-c", "g++ -o /tmp/m a.cpp b.cpp && mv /tmp/m ./moved && ./moved"}, "42\n"},
+        {"ubsan build", {"--profile", "cpp", "--", "g++", "-fsanitize=address,undefined", "-o", "san", "a.cpp", "b.cpp"}, ""},
+        // UBSan probes memory through pipe2; LeakSanitizer would ptrace at exit.
+        // ASan reserves terabytes of shadow: no RLIMIT_AS (unprivileged) for it.
+        {"ubsan run", {"--profile", "cpp-run", "--memory", unprivileged() ? "none" : "256MiB", "--", "./san"}, "42\n"},
+        {"ls -l looks up user names", {"--profile", "cpp-run", "--", "/bin/ls", "-l", "b.cpp"}, ""},
+    };
+    for (const Step& step : steps) {
+        Result r = run(dir, step.args, 180);
+        INFO(step.what << ": " << r.out << r.err << r.report);
+        CHECK(verdict(r) == "ok");
+        if (!step.out.empty()) CHECK(r.out == step.out);
+    }
+
+    if (!installed(language("java")) || unprivileged()) return;   // RLIMIT_AS: see the top of this file
+    dir.write("Big.java", "public class Big { public static void main(String[] a) throws Exception {\n"
+                          "  java.nio.channels.Pipe.open();\n"
+                          "  long[] x = new long[15_000_000]; x[x.length - 1] = 7; System.out.println(x[x.length - 1]); } }\n");
+    Result cc = run(dir, {"--profile", "java", "--", "javac", "Big.java"}, 180);
+    INFO(cc.err << cc.report);
+    REQUIRE(cc.status == 0);
+    // A 120 MB array under 256 MiB, and a collector of the judge's choosing.
+    Result big = run(dir, {"--profile", "java", "--memory", "256MiB", "--", "java", "-XX:+UseParallelGC", "-cp", ".", "Big"}, 180);
+    INFO(big.err << big.report);
+    CHECK(verdict(big) == "ok");
+    CHECK(big.out == "7\n");
 }

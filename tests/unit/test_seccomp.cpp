@@ -148,7 +148,8 @@ TEST_CASE("groups expand recursively without duplicates", "[seccomp]") {
     const auto priv = expand_syscalls({"@privileged"});
     CHECK(contains(priv, "mount"));     // via @mount
     CHECK(contains(priv, "reboot"));    // via @reboot
-    CHECK(contains(priv, "setuid"));
+    CHECK(contains(priv, "setgroups"));
+    CHECK_FALSE(contains(priv, "setuid"));   // @own-ids: harmless without capabilities
 }
 
 TEST_CASE("names that exist only on other arches are skipped", "[seccomp]") {
@@ -379,6 +380,7 @@ TEST_CASE("x32 and i386 syscalls kill the process", "[seccomp][fork]") {
     CHECK_FALSE(x32.violation);
     CHECK((WIFSIGNALED(x32.status) && WTERMSIG(x32.status) == SIGSYS));
     auto i386_getpid = [] {
+        signal(SIGSEGV, SIG_DFL);   // not Catch's handler, which would report from the child
         long r;
         asm volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
         return 1;
