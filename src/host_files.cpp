@@ -64,12 +64,14 @@ UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, co
 // another is covered by it, and resolving it here could follow what a run
 // planted).
 WritableDirs::WritableDirs(const Policy& policy) {
-    char buf[PATH_MAX];
-    if (!getcwd(buf, sizeof buf)) throw sys_error("supervisor: getcwd");
-    cwd_ = buf;
     // Whatever this step's cwd mode, an earlier run in the same directory may
-    // have had it writable (the stock profiles' default).
-    roots_.push_back(cwd_);
+    // have had it writable (the stock profiles' default). A directory that is
+    // gone (or deeper than PATH_MAX) holds nothing to resolve.
+    char buf[PATH_MAX];
+    if (getcwd(buf, sizeof buf)) {
+        cwd_ = buf;
+        roots_.push_back(cwd_);
+    }
     for (const Bind& b : policy.fs.binds) {
         auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
         if (!b.writable || std::any_of(roots_.begin(), roots_.end(), covered)) continue;
@@ -78,7 +80,7 @@ WritableDirs::WritableDirs(const Policy& policy) {
 }
 
 std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
-    if (roots_.empty()) return std::nullopt;
+    if (roots_.empty() || (cwd_.empty() && !path.starts_with('/'))) return std::nullopt;
     std::string abs = path.starts_with('/') ? path : cwd_ + "/" + path;
     // Walk the directories leading to the file, each resolved as the host
     // resolves it: symlinks before a writable directory are the operator's,

@@ -145,8 +145,9 @@ int Run::execute() {
     // coarse clock; what changed within this tick counts as the host's).
     timespec began{};
     clock_gettime(CLOCK_REALTIME_COARSE, &began);
-    char cwd_buf[4096];
-    if (!getcwd(cwd_buf, sizeof cwd_buf)) throw sys_error("supervisor: getcwd");
+    char cwd_buf[4096] = "";
+    if (policy_.fs.cwd != CwdMode::none && !getcwd(cwd_buf, sizeof cwd_buf))
+        throw sys_error("supervisor: getcwd (the invoking directory is bound at " + policy_.fs.workdir + ")");
     MountPlan plan = plan_mounts(policy_, cwd_buf);
     struct PlanGuard {
         MountPlan& plan;

@@ -101,6 +101,24 @@ TEST_CASE("started with stdin, stdout and stderr closed, --stdout and --stderr f
     }
 }
 
+TEST_CASE("started in a directory that was removed: a clear error, or a run that does not need it") {
+    WorkDir dir;
+    fs::path gone = dir.path() / "gone";
+    auto in_removed_dir = [gone] {
+        fs::create_directory(gone);
+        if (chdir(gone.c_str()) != 0 || rmdir(gone.c_str()) != 0) _exit(205);
+    };
+    Result bound = run(dir, {"--profile", "c", "--", "/bin/echo", "hi"}, 60, {}, in_removed_dir);
+    CHECK(bound.status == 125);
+    CHECK(bound.err.find("getcwd") != std::string::npos);
+    CHECK(verdict(bound) == "sandbox_error");   // the report is written all the same
+    Result unbound = run(dir, {"--profile", "c", "--cwd-mode", "none", "--", "/bin/echo", "hi"}, 60, {}, in_removed_dir);
+    INFO(unbound.err);
+    CHECK(unbound.status == 0);
+    CHECK(unbound.out == "hi\n");
+    CHECK(verdict(unbound) == "ok");
+}
+
 TEST_CASE("a writable bind of a single file") {
     WorkDir dir, data;
     data.write("f.txt", "old\n");
