@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <utility>
 
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -117,6 +118,24 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
     return fd;
 }
 
+namespace {
+
+// The directory holding `where` (resolved beneath its root) and the name in it.
+std::pair<UniqueFd, std::string> parent_beneath(const WritablePath& where, const char* option, const std::string& path) {
+    const std::size_t slash = where.rest.rfind('/');
+    std::string name = slash == std::string::npos ? where.rest : where.rest.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") throw Error(std::string(option) + ": " + path + ": not a file name");
+    UniqueFd dir = open_beneath({where.root, slash == std::string::npos ? "" : where.rest.substr(0, slash)}, O_PATH,
+                                option, path);
+    struct stat st {};
+    if (fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(std::string(option) + ": " + path + ": refused: its directory is not one (a link?) beneath " +
+                    where.root + ", a directory runs can write");
+    return {std::move(dir), std::move(name)};
+}
+
+}  // namespace
+
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
     auto write_all = [&](int fd) {
         for (std::size_t done = 0; done < text.size();) {
@@ -134,15 +153,7 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     }
     // A new file renamed over the name: what a run left there (a link to a
     // forged report, a file it made read-only) is replaced, never written through.
-    const std::size_t slash = where->rest.rfind('/');
-    const std::string name = slash == std::string::npos ? where->rest : where->rest.substr(slash + 1);
-    if (name.empty() || name == "." || name == "..") throw Error(std::string(option) + ": " + path + ": not a file name");
-    UniqueFd dir = open_beneath({where->root, slash == std::string::npos ? "" : where->rest.substr(0, slash)}, O_PATH,
-                                option, path);
-    struct stat st {};
-    if (fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw Error(std::string(option) + ": " + path + ": refused: its directory is not one (a link?) beneath " +
-                    where->root + ", a directory runs can write");
+    auto [dir, name] = parent_beneath(*where, option, path);
     const std::string tmp = "." + name + ".sandboxrun-" + std::to_string(getpid());
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
     UniqueFd fd(openat(dir.get(), tmp.c_str(), flags, 0644));
@@ -155,6 +166,20 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     } catch (...) {
         unlinkat(dir.get(), tmp.c_str(), 0);
         throw;
+    }
+}
+
+void discard_host_file(const std::string& path, const Policy& policy) {
+    try {
+        std::optional<WritablePath> where = WritableDirs(policy).find(path);
+        if (where) {
+            auto [dir, name] = parent_beneath(*where, "", path);
+            unlinkat(dir.get(), name.c_str(), 0);
+        } else if (struct stat st {}; stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            [[maybe_unused]] int rc = truncate(path.c_str(), 0);
+        }
+    } catch (const Error&) {
+        // What cannot be discarded now is reported when it is written.
     }
 }
 

@@ -45,6 +45,10 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
 // Writes --report/--meta after the run: beneath a writable directory as a new
 // file renamed over the name, elsewhere (a pipe, /dev/stdout) opened as given.
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy);
+// Removes (beneath a writable directory) or empties (a regular file elsewhere)
+// what an earlier run left at --report/--meta, so that a judge never reads a
+// stale verdict if this run ends without writing one (SIGKILL). Best effort.
+void discard_host_file(const std::string& path, const Policy& policy);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
 struct Identity {

@@ -119,6 +119,14 @@ TEST_CASE("started in a directory that was removed: a clear error, or a run that
     CHECK(verdict(unbound) == "ok");
 }
 
+TEST_CASE("a supervisor killed before it wrote its report leaves no earlier report behind") {
+    WorkDir dir;
+    dir.write(".report.json", "{\"verdict\": \"ok\"}\n");   // the last test's, say
+    Result r = run(dir, {"--profile", "c", "--", "/bin/sleep", "30"}, 2);   // SIGKILLed by timeout at 2 s
+    CHECK(r.status == 128 + SIGKILL);
+    CHECK(r.report.empty());
+}
+
 TEST_CASE("a writable bind of a single file") {
     WorkDir dir, data;
     data.write("f.txt", "old\n");
