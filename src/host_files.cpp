@@ -61,9 +61,8 @@ UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, co
 }
 
 // The directories runs can write: the invoking directory and every writable
-// bind's source (one beneath
-// another is covered by it, and resolving it here could follow what a run
-// planted).
+// bind's source (one beneath another is covered by it, and resolving it here
+// could follow what a run planted).
 WritableDirs::WritableDirs(const Policy& policy) {
     // Whatever this step's cwd mode, an earlier run in the same directory may
     // have had it writable (the stock profiles' default). A directory that is
