@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdlib>
 #include <utility>
+#include <vector>
 
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -35,6 +36,24 @@ std::optional<std::string> beneath(const std::string& path, const std::string& r
     std::string prefix = root == "/" ? root : root + "/";
     if (path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
     return path.substr(prefix.size());
+}
+
+// `rel` with "." and ".." taken by the text alone; nullopt when a ".." climbs
+// above its start (or, with `clamp`, stays there, as at "/").
+std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
+    std::vector<std::string_view> parts;
+    for (std::size_t pos = 0; pos <= rel.size();) {
+        std::size_t end = std::min(rel.find('/', pos), rel.size());
+        std::string_view part = rel.substr(pos, end - pos);
+        pos = end + 1;
+        if (part.empty() || part == ".") continue;
+        if (part != "..") parts.push_back(part);
+        else if (!parts.empty()) parts.pop_back();
+        else if (!clamp) return std::nullopt;
+    }
+    std::string out;
+    for (std::string_view part : parts) (out += out.empty() ? "" : "/") += part;
+    return out;
 }
 
 }  // namespace
@@ -85,17 +104,26 @@ std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
     // Walk the directories leading to the file, each resolved as the host
     // resolves it: symlinks before a writable directory are the operator's,
     // not the run's. At the first that lies in one, the rest is resolved
-    // beneath it.
-    const std::size_t last = abs.rfind('/');
-    for (std::size_t end = 0; end <= last; end = abs.find('/', end + 1)) {
-        if (auto real = real_path(end == 0 ? "/" : abs.substr(0, end)))
-            for (const std::string& root : roots_)
-                if (auto inside = beneath(*real, root)) {
-                    std::string rest = abs.substr(end + 1);
-                    return WritablePath{root, inside->empty() ? rest : *inside + "/" + rest};
-                }
+    // beneath it, its ".." by the text (never after a link a run planted).
+    // A ".." that climbs out of the directory (--stdin ../in.txt) leaves from
+    // its real path: the walk starts again from there. Each restart has one
+    // ".." fewer.
+    for (;;) {
+        const std::size_t last = abs.rfind('/');
+        std::optional<WritablePath> found;
+        for (std::size_t end = 0; end <= last && !found; end = abs.find('/', end + 1)) {
+            if (auto real = real_path(end == 0 ? "/" : abs.substr(0, end)))
+                for (const std::string& root : roots_)
+                    if (auto inside = beneath(*real, root)) {
+                        std::string rest = abs.substr(end + 1);
+                        found = WritablePath{root, inside->empty() ? rest : *inside + "/" + rest};
+                        break;
+                    }
+        }
+        if (!found) return std::nullopt;
+        if (auto rest = lexical(found->rest)) return WritablePath{found->root, *rest};
+        abs = "/" + lexical(found->root.substr(1) + "/" + found->rest, true).value_or("");
     }
-    return std::nullopt;
 }
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {

@@ -3,7 +3,7 @@
 // pivot_root with the old root detached. Planned as data first (testable and
 // printable without privilege), applied by one function in the child.
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -370,25 +370,47 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 
 namespace sandboxrun {
 
-AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
-    // nftw passes no user data: the count and the start live in thread_locals for the walk.
-    static thread_local int cleared;
-    static thread_local timespec began;
-    began = run_began;
-    auto visit = [](const char* path, const struct stat* st, int type, FTW*) -> int {
-        // Regular files only, and never through a symlink (FTW_PHYS); setgid
-        // without group execute is mandatory-locking, not privilege. Only
-        // what changed since the run began (its inode change time, which no
-        // one can set back): the host's own setuid programs in a writable
-        // bind are not the run's.
-        bool setid = (st->st_mode & S_ISUID) || ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP));
-        bool changed = st->st_ctim.tv_sec > began.tv_sec ||
-                       (st->st_ctim.tv_sec == began.tv_sec && st->st_ctim.tv_nsec > began.tv_nsec);
-        if (type == FTW_F && S_ISREG(st->st_mode) && setid && changed &&
-            fchmodat(AT_FDCWD, path, st->st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0)
-            ++cleared;
+namespace {
+
+// Clears setuid/setgid on regular files below the directory `fd` (which it
+// takes over), by fds and names only: a run still alive in the same
+// directory (a concurrent one) may swap a directory for a link at any time,
+// and a path resolved again from the top would follow it out. Never through
+// a symlink, never onto another file system, at most 128 levels deep (the
+// run cannot make setid files: this is the second line). setgid without
+// group execute is mandatory locking, not privilege. Only what changed since
+// the run began (inode change time, which no one can set back): the host's
+// own setuid programs in a writable bind are not the run's.
+int clear_setid_below(int fd, dev_t dev, const timespec& began, int depth) {
+    DIR* d = fdopendir(fd);
+    if (!d) {
+        close(fd);
         return 0;
-    };
+    }
+    int cleared = 0;
+    while (const dirent* e = readdir(d)) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+        struct stat st {};
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
+        if (S_ISDIR(st.st_mode) && depth < 128) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) cleared += clear_setid_below(sub, dev, began, depth + 1);
+            continue;
+        }
+        bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
+        bool changed = st.st_ctim.tv_sec > began.tv_sec ||
+                       (st.st_ctim.tv_sec == began.tv_sec && st.st_ctim.tv_nsec > began.tv_nsec);
+        if (S_ISREG(st.st_mode) && setid && changed &&
+            fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0)
+            ++cleared;
+    }
+    closedir(d);
+    return cleared;
+}
+
+}  // namespace
+
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
     AfterRun done;
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
@@ -397,12 +419,11 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
         // source it moved is still beneath the directory that held it, which
         // is walked too. The walk starts from the directory's fd.
         UniqueFd dir(open_source(op, O_RDONLY | O_DIRECTORY));
-        if (dir.get() < 0) continue;
-        cleared = 0;
-        nftw(("/proc/self/fd/" + std::to_string(dir.get()) + "/.").c_str(), visit, 32, FTW_PHYS | FTW_MOUNT);
-        done.setid_cleared += cleared;
         struct stat st {};
-        if (op.mode && fstat(dir.get(), &st) == 0 && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
+        if (dir.get() < 0 || fstat(dir.get(), &st) != 0) continue;
+        int walked = dup(dir.get());
+        if (walked >= 0) done.setid_cleared += clear_setid_below(walked, st.st_dev, run_began, 0);
+        if (op.mode && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
             done.modes_restored.push_back(op.source);
     }
     return done;

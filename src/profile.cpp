@@ -657,9 +657,9 @@ std::optional<std::string> reserved_target(const Filesystem& fs, const std::stri
     if (fs.sys && at_or_beneath(target, "/sys")) return "the host's /sys is mounted there read-only (filesystem.sys)";
     if (fs.cwd != CwdMode::none && target == fs.workdir)
         return "the invoking directory is mounted there (filesystem.workdir; cwd = \"none\" frees it)";
-    if (fs.cwd == CwdMode::rw && at_or_beneath(target, fs.workdir))
-        return "its mount point would be made in the invoking directory, writable there, and left behind; "
-               "mount it elsewhere (e.g. /data)";
+    if (fs.cwd != CwdMode::none && at_or_beneath(target, fs.workdir))
+        return "its mount point would be made (or found, through whatever a run left there) in the invoking "
+               "directory; mount it elsewhere (e.g. /data)";
     return std::nullopt;
 }
 

@@ -359,7 +359,7 @@ void Run::watch() {
         if (fds[3].revents) {
             signalfd_siginfo si{};
             if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-                report_.message = fmt::format("sandboxrun was stopped by SIG{}; the run was killed",
+                report_.message = fmt::format("stopped by SIG{}; the run was killed",
                                               sigabbrev_np(static_cast<int>(si.ssi_signo)));
                 report_.evidence.sandbox_failed = true;
                 kill_run();
@@ -462,7 +462,12 @@ bool write_text(const std::string& path, const std::string& text, const char* op
 sigset_t hold_stop_signals() {
     sigset_t stop;
     sigemptyset(&stop);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&stop, sig);
+    // Every signal whose default action would end us (but SIGKILL, and the
+    // faults that are our own bugs): a judge's or a shell's stray one, or
+    // limits put on sandboxrun itself (SIGXFSZ, SIGXCPU).
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF,
+                    SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT})
+        sigaddset(&stop, sig);
     sigprocmask(SIG_BLOCK, &stop, nullptr);
     return stop;
 }

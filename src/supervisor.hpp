@@ -7,8 +7,9 @@
 
 namespace sandboxrun {
 
-// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (a run reads them from
-// a signalfd and ends cleanly, with its report); returns that set.
+// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and the other signals that
+// would end us (a run reads them from a signalfd and ends cleanly, with its
+// report); returns that set.
 sigset_t hold_stop_signals();
 
 // One whole run: returns sandboxrun's exit status (the target's, 128+N, or 125/126/127).

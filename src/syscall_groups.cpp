@@ -83,7 +83,7 @@ constexpr M process_members[] = {
 constexpr M thread_members[] = {
     {"clone", A::clone_thread}, {"futex"}, {"futex_waitv"}, {"set_robust_list"},
     {"get_robust_list"}, {"set_tid_address"}, {"gettid"}, {"sched_yield"},
-    {"sched_getaffinity"}, {"sched_setaffinity"}, {"sched_getparam"}, {"sched_getscheduler"},
+    {"sched_getaffinity"}, {"sched_getparam"}, {"sched_getscheduler"},
     {"sched_get_priority_min"}, {"sched_get_priority_max"},
 };
 

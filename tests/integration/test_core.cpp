@@ -223,7 +223,8 @@ TEST_CASE("the environment holds only what the profile allows") {
     CHECK(names.count("PATH") == 1);
     CHECK(names.count("ADDED") == 1);
     CHECK(names.count("LANG") == 1);   // passed through by the base profile
-    for (const auto& n : names) CHECK((n == "PATH" || n == "HOME" || n == "ADDED" || n == "LANG" || n == "LC_ALL" || n == "TZ"));
+    for (const auto& n : names)
+        CHECK((n == "PATH" || n == "HOME" || n == "ADDED" || n == "LANG" || n == "LC_ALL" || n == "TZ" || n == "ASAN_OPTIONS"));
 
     Result passed = run_program(dir, "whoami", {"--env-pass", "SBX_SECRET"});
     CHECK(contains(passed.out, "env: SBX_SECRET=host-secret"));

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <linux/magic.h>
@@ -365,6 +366,28 @@ TEST_CASE("a supervisor killed at any point of setup leaves nothing that holds t
         close(out[0]);
     }
     CHECK(left == 0);   // (their cgroups stay until the next run or `sandboxrun cleanup` sweeps them)
+}
+
+TEST_CASE("a stray signal to the supervisor ends the run cleanly, with a report", "[limits]") {
+    WorkDir dir;
+    for (int sig : {SIGTERM, SIGUSR1, SIGALRM}) {
+        fs::path report = dir.path() / "r.json";
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(dir.path().c_str()) != 0) _exit(200);
+            exec_as_runner({binary(), "--quiet", "--profile", "c", "--report", report.string(), "--", "/bin/sleep", "20"});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));   // the run is under way
+        kill(pid, sig);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        INFO("signal " << sig);
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+        std::string json = read_file(report);
+        CHECK(json_field(json, "verdict") == "\"sandbox_error\"");
+        CHECK(json.find(std::string("stopped by SIG") + sigabbrev_np(sig)) != std::string::npos);
+        CHECK(leftover_groups() == 0);
+    }
 }
 
 TEST_CASE("a double-forked daemon dies with the run", "[limits]") {

@@ -134,6 +134,10 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     make(dir / "lock", 02644);   // setgid without group execute: mandatory locking, not privilege
     make(dir / "plain", 0755);
     fs::create_symlink("/usr/bin/su", dir / "link");   // never followed
+    fs::path outside = dir.string() + "-outside";       // nor a link to a directory
+    fs::create_directories(outside);
+    make(outside / "host_suid", 04755);
+    fs::create_directory_symlink(outside, dir / "dirlink");
     struct stat su {};
     bool su_setuid = stat("/usr/bin/su", &su) == 0 && (su.st_mode & S_ISUID);
 
@@ -160,9 +164,11 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     CHECK(mode(dir / "lock") == 02644);
     CHECK(mode(dir / "plain") == 0755);
     if (su_setuid) CHECK((mode("/usr/bin/su") & S_ISUID) != 0);
+    CHECK(mode(outside / "host_suid") == 04755);
 
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
     CHECK(tidy_writable_binds(plan, before).setid_cleared == 0);
     fs::remove_all(dir);
+    fs::remove_all(outside);
 }
