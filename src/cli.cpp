@@ -24,16 +24,17 @@ constexpr const char* footer = R"(Usage: sandboxrun [OPTIONS] -- COMMAND [ARGS..
 
 The command and its arguments come after "--":
   sandboxrun --profile cpp -- g++ -O2 -o main main.cpp
-  sandboxrun --profile c --cpu-time 2s --memory 256MiB -- ./main
+  sandboxrun --profile cpp-run --cpu-time 2s --memory 256MiB --stdin /judge/1.in -- ./main
 
 Durations take a unit: ms, s, m or h ("1500ms", "2s", "1.5s"). Sizes take B, K/KiB,
 M/MiB, G/GiB or T/TiB, all binary ("256MB" is 256 MiB), or a plain number of bytes.
-A limit option given "none" removes that limit from the profile.
+A limit option given the value "none" (--memory none) removes that limit.
 
 Profiles: --profile NAME is looked up as NAME.toml in each --profile-path DIR (in
 the order given), then in each directory of $SANDBOXRUN_PROFILE_PATH (colon-
 separated), then in /etc/sandboxrun/profiles, then among the stock profiles built
-into sandboxrun (minimal, base, c, cpp, python). A NAME containing "/" or ending
+into sandboxrun (minimal, base; c, cpp, pascal, go to compile and c-run, cpp-run,
+pascal-run, go-run to run; java, csharp, python, javascript). A NAME containing "/" or ending
 in ".toml" is read as a file. See sandboxrun.profile(5) for the format.
 
 Exit status:

@@ -255,7 +255,8 @@ std::string report_meta(const Report& r) {
     if (e.oom_killed) line("cg-oom-killed", "1");
     if (e.exit_code) line("exitcode", std::to_string(*e.exit_code));
     if (e.signal) line("exitsig", std::to_string(*e.signal));
-    if (killed_by_sandbox(r.verdict)) line("killed", "1");
+    // Killed, not ended on its own (a program that ignored SIGXFSZ and exited 0 was not).
+    if (killed_by_sandbox(r.verdict) && !e.exit_code) line("killed", "1");
     if (const char* status = isolate_status(r.verdict)) line("status", status);
     // The meta format is one key per line: the message must stay on one line.
     std::string msg = message_of(r);

@@ -3,13 +3,18 @@
 // and as an unprivileged user (SBX_AS_USER).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -125,6 +130,60 @@ TEST_CASE("a supervisor killed before it wrote its report leaves no earlier repo
     Result r = run(dir, {"--profile", "c", "--", "/bin/sleep", "30"}, 2);   // SIGKILLed by timeout at 2 s
     CHECK(r.status == 128 + SIGKILL);
     CHECK(r.report.empty());
+}
+
+TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wait cleanly") {
+    WorkDir dir, fifos;   // the FIFO outside the work dir: the operator's path
+    fs::path fifo = fifos.path() / "in.fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0666) == 0);
+    if (run_as() > 0) [[maybe_unused]] int rc = chown(fifo.c_str(), run_as(), run_as());
+
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        int fd = open(fifo.c_str(), O_WRONLY);
+        if (fd >= 0) {
+            [[maybe_unused]] ssize_t n = write(fd, "hello\n", 6);
+            close(fd);
+        }
+    });
+    Result r = run(dir, {"--profile", "c", "--stdin", fifo.string(), "--", "/bin/cat"});
+    writer.join();
+    CHECK(r.status == 0);
+    CHECK(r.out == "hello\n");
+
+    // No writer ever: a judge's timeout (SIGTERM) ends the wait with a report.
+    fs::path report = dir.path() / "r.json";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        exec_as_runner({binary(), "--quiet", "--report", report.string(), "--stdin", fifo.string(), "--", "/bin/cat"});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+    CHECK(read_file(report).find("waiting for the FIFO") != std::string::npos);
+}
+
+TEST_CASE("the judge's --stdin and --stdout files keep their modes whatever the run does to its fds") {
+    WorkDir dir, data;   // unprivileged, the run's uid owns them and chmod through /dev/stdin works
+    data.write("in.txt", "data\n");
+    for (const char* name : {"in.txt", "out.txt"}) {
+        fs::path p = data.path() / name;
+        if (!fs::exists(p)) data.write(name, "");
+        REQUIRE(chmod(p.c_str(), 0644) == 0);
+    }
+    Result r = run(dir, {"--profile", "c", "--stdin", (data.path() / "in.txt").string(), "--stdout",
+                         (data.path() / "out.txt").string(), "--", "/bin/sh", "-c", "chmod 0 /dev/stdin /dev/stdout; echo x"});
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);
+    for (const char* name : {"in.txt", "out.txt"}) {
+        struct stat st {};
+        REQUIRE(stat((data.path() / name).c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0644);
+    }
+    CHECK(data.read("out.txt") == "x\n");
 }
 
 TEST_CASE("a writable bind of a single file") {

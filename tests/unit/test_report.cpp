@@ -437,6 +437,7 @@ TEST_CASE("meta: status, killed and message for each verdict", "[report]") {
     Evidence wall = killed(SIGKILL); wall.wall_limit_hit = true;
     Evidence mle = killed(SIGKILL); mle.oom_killed = true;
     Evidence ole = killed(SIGXFSZ); ole.output_limit_hit = true;
+    Evidence full = exited(0); full.output_limit_hit = true;   // ignored SIGXFSZ, ended on its own
     Evidence sys = killed(SIGSYS); sys.syscall_violation = true;
     Evidence err; err.sandbox_failed = true;
     std::vector<Case> cases = {
@@ -446,6 +447,7 @@ TEST_CASE("meta: status, killed and message for each verdict", "[report]") {
         {wall, "TO", true, "Time limit exceeded (wall clock)"},
         {mle, "SG", true, "Memory limit exceeded"},
         {ole, "SG", true, "Output limit exceeded"},
+        {full, "SG", false, "Output limit exceeded"},
         {sys, "SG", true, "Forbidden syscall ptrace"},
         {err, "XX", false, "Internal error of the sandbox"},
     };
