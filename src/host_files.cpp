@@ -58,6 +58,27 @@ std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
     return out;
 }
 
+// Opens a FIFO, waiting for its other end as `cmd <fifo` would. The stop
+// signals we hold must end that wait (a judge's timeout): they are let in
+// for it, caught by a no-op, and the open fails with EINTR.
+UniqueFd open_fifo(const std::string& path, int flags, const char* option) {
+    const sigset_t stop = hold_stop_signals();
+    struct sigaction wake {}, old[NSIG];
+    wake.sa_handler = [](int) {};
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sigismember(&stop, sig) == 1) sigaction(sig, &wake, &old[sig]);
+    sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+    UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC, 0644));
+    const int err = errno;
+    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sigismember(&stop, sig) == 1) sigaction(sig, &old[sig], nullptr);
+    if (fd.get() < 0 && err == EINTR)
+        throw Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
+    if (fd.get() < 0) throw sys_error(option, path, err);
+    return fd;
+}
+
 }  // namespace
 
 int openat_beneath(const WritablePath& where, int flags) {
@@ -131,9 +152,7 @@ std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
     if (!where) {
-        // The operator's path. A FIFO's open waits for its other end, as
-        // `cmd <fifo` would, and the stop signals we hold must end that wait
-        // (a judge's timeout), so they are let in for it, caught by a no-op.
+        // The operator's path, opened as given; a FIFO waits for its other end.
         UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK, 0644));
         struct stat st {};
         if (fd.get() >= 0 && fstat(fd.get(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
@@ -141,22 +160,7 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
             return fd;
         }
         if (fd.get() < 0 && errno != ENXIO) throw sys_error(option, path);   // ENXIO: a FIFO with no reader yet
-        fd.reset();
-        const sigset_t stop = hold_stop_signals();
-        struct sigaction wake {}, old[NSIG];
-        wake.sa_handler = [](int) {};
-        for (int sig = 1; sig < NSIG; ++sig)
-            if (sigismember(&stop, sig) == 1) sigaction(sig, &wake, &old[sig]);
-        sigprocmask(SIG_UNBLOCK, &stop, nullptr);
-        fd.reset(open(path.c_str(), flags | O_CLOEXEC, 0644));
-        const int err = errno;
-        sigprocmask(SIG_BLOCK, &stop, nullptr);
-        for (int sig = 1; sig < NSIG; ++sig)
-            if (sigismember(&stop, sig) == 1) sigaction(sig, &old[sig], nullptr);
-        if (fd.get() < 0 && err == EINTR)
-            throw Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
-        if (fd.get() < 0) throw sys_error(option, path, err);
-        return fd;
+        return open_fifo(path, flags, option);
     }
     // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
     UniqueFd fd = open_beneath(*where, flags | O_NONBLOCK, option, path);
