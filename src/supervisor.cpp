@@ -136,12 +136,13 @@ int Run::execute() {
     if (out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get())) err.reset(dup(out.get()));
     // These files are the judge's, and the run may fchmod them through its
     // fds (unprivileged, its uid is their owner's): their modes are put back.
-    const std::pair<int, const std::optional<std::string>*> stdio_files[] = {
-        {in.get(), &inv_.stdin_path}, {out.get(), &inv_.stdout_path}, {err.get(), &inv_.stderr_path}};
-    mode_t stdio_modes[3] = {};
-    for (int i = 0; i < 3; ++i)
-        if (struct stat st {}; stdio_files[i].first >= 0 && fstat(stdio_files[i].first, &st) == 0)
-            stdio_modes[i] = st.st_mode & 07777;
+    struct StdioFile {
+        int fd;
+        const std::optional<std::string>& path;
+        mode_t mode = 0;
+    } stdio_files[] = {{in.get(), inv_.stdin_path}, {out.get(), inv_.stdout_path}, {err.get(), inv_.stderr_path}};
+    for (StdioFile& f : stdio_files)
+        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0) f.mode = st.st_mode & 07777;
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -292,10 +293,10 @@ int Run::execute() {
                                                tidied.setid_cleared));
     for (const std::string& dir : tidied.modes_restored)
         report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
-    for (int i = 0; i < 3; ++i)
-        if (struct stat st {}; stdio_files[i].first >= 0 && fstat(stdio_files[i].first, &st) == 0 &&
-                               (st.st_mode & 07777) != stdio_modes[i] && fchmod(stdio_files[i].first, stdio_modes[i]) == 0)
-            report_.warnings.push_back("the run changed the mode of " + **stdio_files[i].second + "; put back");
+    for (const StdioFile& f : stdio_files)
+        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0 && (st.st_mode & 07777) != f.mode &&
+                               fchmod(f.fd, f.mode) == 0)
+            report_.warnings.push_back("the run changed the mode of " + *f.path + "; put back");
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);
     log_to_syslog();
