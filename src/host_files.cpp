@@ -8,6 +8,7 @@
 // operator's path, resolved as given.
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,9 +16,12 @@
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <cstdlib>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -58,25 +62,52 @@ std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
     return out;
 }
 
+// The names of a path, without empty ones and ".".
+std::deque<std::string> split_names(std::string_view path) {
+    std::deque<std::string> names;
+    for (std::size_t pos = 0; pos <= path.size();) {
+        std::size_t end = std::min(path.find('/', pos), path.size());
+        std::string_view name = path.substr(pos, end - pos);
+        if (!name.empty() && name != ".") names.emplace_back(name);
+        pos = end + 1;
+    }
+    return names;
+}
+
 // Opens a FIFO, waiting for its other end as `cmd <fifo` would. The stop
-// signals we hold must end that wait (a judge's timeout): they are let in
-// for it, caught by a no-op, and the open fails with EINTR.
+// signals we hold must end that wait (a judge's timeout): one already
+// pending ends it at once; one that comes while we wait jumps out of the
+// open through a handler, whether it lands in the open or just before it.
+sigjmp_buf fifo_wait;
 UniqueFd open_fifo(const std::string& path, int flags, const char* option) {
     const sigset_t stop = hold_stop_signals();
+    auto stopped = [&] {
+        return Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
+    };
+    sigset_t pending;
+    sigpending(&pending);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sigismember(&stop, sig) == 1 && sigismember(&pending, sig) == 1) throw stopped();
     struct sigaction wake {}, old[NSIG];
-    wake.sa_handler = [](int) {};
+    wake.sa_handler = [](int) { siglongjmp(fifo_wait, 1); };
     for (int sig = 1; sig < NSIG; ++sig)
         if (sigismember(&stop, sig) == 1) sigaction(sig, &wake, &old[sig]);
-    sigprocmask(SIG_UNBLOCK, &stop, nullptr);
-    UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC, 0644));
-    const int err = errno;
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    volatile int fd = -1, err = 0;   // volatile: kept across the jump
+    if (sigsetjmp(fifo_wait, 1) == 0) {   // 1: the jump puts the held mask back
+        sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+        fd = open(path.c_str(), flags | O_CLOEXEC, 0644);
+        err = errno;
+        sigprocmask(SIG_BLOCK, &stop, nullptr);
+    } else {
+        if (fd >= 0) close(fd);
+        fd = -1;
+        err = EINTR;
+    }
     for (int sig = 1; sig < NSIG; ++sig)
         if (sigismember(&stop, sig) == 1) sigaction(sig, &old[sig], nullptr);
-    if (fd.get() < 0 && err == EINTR)
-        throw Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
-    if (fd.get() < 0) throw sys_error(option, path, err);
-    return fd;
+    if (fd < 0 && err == EINTR) throw stopped();
+    if (fd < 0) throw sys_error(option, path, err);
+    return UniqueFd(fd);
 }
 
 }  // namespace
@@ -124,29 +155,47 @@ WritableDirs::WritableDirs(const Policy& policy) {
 std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
     if (roots_.empty() || (cwd_.empty() && !path.starts_with('/'))) return std::nullopt;
     std::string abs = path.starts_with('/') ? path : cwd_ + "/" + path;
-    // Walk the directories leading to the file, each resolved as the host
-    // resolves it: symlinks before a writable directory are the operator's,
-    // not the run's. At the first that lies in one, the rest is resolved
-    // beneath it, its ".." by the text (never after a link a run planted).
-    // A ".." that climbs out of the directory (--stdin ../in.txt) leaves from
-    // its real path: the walk starts again from there. Each restart has one
-    // ".." fewer.
-    for (;;) {
-        const std::size_t last = abs.rfind('/');
+    // Followed one name at a time as the kernel would, each symlink read and
+    // followed by hand, until the directory reached lies in a writable one:
+    // from there on a link may be the run's (also one that an operator's
+    // link outside leads to), so the rest is resolved beneath it, its ".."
+    // by the text. A ".." that climbs out of it (--stdin ../in.txt) leaves
+    // from its real path: the walk starts again there, with no ".." left.
+    for (int walks = 0; walks < 8; ++walks) {
+        std::deque<std::string> names = split_names(abs);
+        std::string at = "/";   // holds no symlink
         std::optional<WritablePath> found;
-        for (std::size_t end = 0; end <= last && !found; end = abs.find('/', end + 1)) {
-            if (auto real = real_path(end == 0 ? "/" : abs.substr(0, end)))
-                for (const std::string& root : roots_)
-                    if (auto inside = beneath(*real, root)) {
-                        std::string rest = abs.substr(end + 1);
-                        found = WritablePath{root, inside->empty() ? rest : *inside + "/" + rest};
-                        break;
-                    }
+        for (int links = 0;;) {
+            for (const std::string& root : roots_)
+                if (auto inside = beneath(at, root)) {
+                    if (!inside->empty()) names.push_front(*inside);
+                    found = WritablePath{root, fmt::format("{}", fmt::join(names, "/"))};
+                    break;
+                }
+            if (found || names.empty()) break;
+            std::string name = std::move(names.front());
+            names.pop_front();
+            if (name == "..") {
+                at.resize(std::max<std::size_t>(1, at.rfind('/')));
+                continue;
+            }
+            std::string next = (at == "/" ? "" : at) + "/" + name;
+            char target[PATH_MAX];
+            ssize_t n = readlink(next.c_str(), target, sizeof target);
+            if (n < 0 || n == static_cast<ssize_t>(sizeof target)) {
+                at = std::move(next);   // not a link (or not there yet): a plain name
+                continue;
+            }
+            if (++links > 40) throw Error(path + ": too many levels of symbolic links");
+            std::deque<std::string> more = split_names(std::string_view(target, static_cast<std::size_t>(n)));
+            names.insert(names.begin(), more.begin(), more.end());
+            if (target[0] == '/') at = "/";
         }
         if (!found) return std::nullopt;
         if (auto rest = lexical(found->rest)) return WritablePath{found->root, *rest};
-        abs = "/" + lexical(found->root.substr(1) + "/" + found->rest, true).value_or("");
+        abs = '/' + lexical(found->root.substr(1) + "/" + found->rest, true).value_or(std::string());
     }
+    throw Error(path + ": too many \"..\" around the directories runs can write");
 }
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {

@@ -164,6 +164,28 @@ TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wai
     waitpid(pid, &status, 0);
     CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
     CHECK(read_file(report).find("waiting for the FIFO") != std::string::npos);
+
+    // A stop signal that came before the wait (held, pending) ends it at once.
+    fs::remove(report);
+    auto t0 = std::chrono::steady_clock::now();
+    pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigprocmask(SIG_BLOCK, &term, nullptr);   // blocked and pending across exec
+        kill(getpid(), SIGTERM);
+        exec_as_runner({binary(), "--quiet", "--report", report.string(), "--stdin", fifo.string(), "--", "/bin/cat"});
+    }
+    while (waitpid(pid, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (kill(pid, 0) == 0) {   // still waiting: ours, by pid
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
 }
 
 TEST_CASE("the judge's --stdin and --stdout files keep their modes whatever the run does to its fds") {

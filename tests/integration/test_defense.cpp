@@ -563,6 +563,21 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
     }
     CHECK(read_file(victim) == "host data\n");
 
+    SECTION("an operator's link into the work dir, whose directory a run swapped for a link") {
+        fs::create_directory(dir.path() / "outdir");
+        fs::path judge_out = elsewhere.path() / "judge_out";   // the judge's convenience link
+        fs::create_directory_symlink(dir.path() / "outdir", judge_out);
+        REQUIRE(run(dir, {"--profile", "c", "--", "/bin/sh", "-c",
+                          "rmdir outdir && ln -s " + elsewhere.path().string() + " outdir"}).status == 0);
+        for (const char* option : {"--stdout", "--stdin"}) {
+            Result r = run(dir, {"--profile", "c", option, (judge_out / "victim.txt").string(), "--", "./cat_upper"},
+                           60, "owned\n");
+            INFO(option << ": " << r.err);
+            CHECK(r.status == 125);
+            CHECK(r.err.find("refused") != std::string::npos);
+            CHECK(r.out.empty());
+        }
+    }
     SECTION("a FIFO would block the supervisor forever on open") {
         REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
         for (const char* option : {"--stdin", "--stdout"}) {
