@@ -148,7 +148,10 @@ WritableDirs::WritableDirs(const Policy& policy) {
     for (const Bind& b : policy.fs.binds) {
         auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };
         if (!b.writable || std::any_of(roots_.begin(), roots_.end(), covered)) continue;
-        if (auto real = real_path(b.source)) roots_.push_back(*real);
+        // A file bound writable holds no names a run could plant a link at.
+        struct stat st {};
+        if (auto real = real_path(b.source); real && stat(real->c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            roots_.push_back(*real);
     }
 }
 
