@@ -16,8 +16,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -44,24 +44,6 @@ std::optional<std::string> beneath(const std::string& path, const std::string& r
     return path.substr(prefix.size());
 }
 
-// `rel` with "." and ".." taken by the text alone; nullopt when a ".." climbs
-// above its start (or, with `clamp`, stays there, as at "/").
-std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
-    std::vector<std::string_view> parts;
-    for (std::size_t pos = 0; pos <= rel.size();) {
-        std::size_t end = std::min(rel.find('/', pos), rel.size());
-        std::string_view part = rel.substr(pos, end - pos);
-        pos = end + 1;
-        if (part.empty() || part == ".") continue;
-        if (part != "..") parts.push_back(part);
-        else if (!parts.empty()) parts.pop_back();
-        else if (!clamp) return std::nullopt;
-    }
-    std::string out;
-    for (std::string_view part : parts) (out += out.empty() ? "" : "/") += part;
-    return out;
-}
-
 // The names of a path, without empty ones and ".".
 std::deque<std::string> split_names(std::string_view path) {
     std::deque<std::string> names;
@@ -72,6 +54,18 @@ std::deque<std::string> split_names(std::string_view path) {
         pos = end + 1;
     }
     return names;
+}
+
+// `rel` with "." and ".." taken by the text alone; nullopt when a ".." climbs
+// above its start (or, with `clamp`, stays there, as at "/").
+std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
+    std::vector<std::string> parts;
+    for (std::string& name : split_names(rel)) {
+        if (name != "..") parts.push_back(std::move(name));
+        else if (!parts.empty()) parts.pop_back();
+        else if (!clamp) return std::nullopt;
+    }
+    return fmt::format("{}", fmt::join(parts, "/"));
 }
 
 // Opens a FIFO, waiting for its other end as `cmd <fifo` would. The stop
@@ -201,19 +195,25 @@ std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
     throw Error(path + ": too many \"..\" around the directories runs can write");
 }
 
+namespace {
+
+// The operator's path, opened as given; a FIFO waits for its other end.
+UniqueFd open_operator_path(const std::string& path, int flags, const char* option) {
+    UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK, 0644));
+    struct stat st {};
+    if (fd.get() >= 0 && fstat(fd.get(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+        fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+        return fd;
+    }
+    if (fd.get() < 0 && errno != ENXIO) throw sys_error(option, path);   // ENXIO: a FIFO with no reader yet
+    return open_fifo(path, flags, option);
+}
+
+}  // namespace
+
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) {
-        // The operator's path, opened as given; a FIFO waits for its other end.
-        UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK, 0644));
-        struct stat st {};
-        if (fd.get() >= 0 && fstat(fd.get(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
-            fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
-            return fd;
-        }
-        if (fd.get() < 0 && errno != ENXIO) throw sys_error(option, path);   // ENXIO: a FIFO with no reader yet
-        return open_fifo(path, flags, option);
-    }
+    if (!where) return open_operator_path(path, flags, option);
     // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
     UniqueFd fd = open_beneath(*where, flags | O_NONBLOCK, option, path);
     struct stat st {};
@@ -254,9 +254,7 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     };
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
     if (!where) {
-        UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (fd.get() < 0) throw sys_error(option, path);
-        write_all(fd.get());
+        write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
         return;
     }
     // A new file renamed over the name: what a run left there (a link to a

@@ -432,9 +432,7 @@ void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
     // one), but not one the program raised at once itself. The kernel's
     // sampled count that fires it runs up to 15-30% ahead of the measured CPU
     // on a loaded machine, so "about at the limit" is half of it.
-    if (ev.signal == SIGXCPU && policy_.limits.cpu_time &&
-        2 * raw_cpu_us >= static_cast<std::uint64_t>(policy_.limits.cpu_time->count()) * 1000u)
-        ev.cpu_limit_hit = true;
+    if (ev.signal == SIGXCPU && over_cpu_limit(2 * raw_cpu_us)) ev.cpu_limit_hit = true;
     // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
     // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
     if (ev.signal == SIGXFSZ) ev.output_limit_hit = true;
