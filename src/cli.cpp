@@ -167,7 +167,8 @@ UidRange parse_uid_range(const std::string& text) {
     if (first == 0) throw bad("uid 0 is root on the host");
     if (count == 0) throw bad("COUNT must be at least 1");
     // (uid_t)-1 means "no change" to the kernel, so the last usable id is one below.
-    if (first + count > 0xFFFFFFFFULL) throw bad("the range goes past the largest uid");
+    // (Compared without adding: a sum could wrap around past 0, which is root.)
+    if (first >= 0xFFFFFFFFULL || count > 0xFFFFFFFFULL - first) throw bad("the range goes past the largest uid");
     return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
 }
 
@@ -298,6 +299,21 @@ void define_options(CLI::App& app, Options& o, Invocation& inv) {
 
 }  // namespace
 
+namespace {
+// The value of `--flag VALUE` or `--flag=VALUE` as written (the last one),
+// for input the parser refused before it stored anything; empty values are no path.
+std::optional<std::string> option_value(const std::vector<std::string>& args, std::string_view flag) {
+    std::optional<std::string> value;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == flag && i + 1 < args.size()) value = args[++i];
+        else if (a.size() > flag.size() && a.starts_with(flag) && a[flag.size()] == '=') value = std::string(a.substr(flag.size() + 1));
+    }
+    if (value && value->empty()) value.reset();
+    return value;
+}
+}  // namespace
+
 Invocation parse_command_line(int argc, char** argv) {
     Invocation inv;
     Options o;
@@ -317,6 +333,19 @@ Invocation parse_command_line(int argc, char** argv) {
     for (CLI::App* sub : {cleanup, check, learn}) sub->fallthrough();
     app.require_subcommand(0, 1);
 
+    // A run asked for a report gets one for any refused input too, so that a
+    // judge reusing the path never reads an earlier run's verdict.
+    const std::vector<std::string> option_args = args;
+    auto refuse = [&](const std::string& message) {
+        if (inv.command == Command::run && !inv.report_path && !inv.meta_path) {
+            // Refused by the parser: the paths as written, if they were.
+            inv.report_path = option_value(option_args, "--report");
+            inv.meta_path = option_value(option_args, "--meta");
+        }
+        if (inv.command != Command::run || (!inv.report_path && !inv.meta_path)) throw Error(message);
+        inv.policy = Policy{};
+        inv.setup_error = message;
+    };
     try {
         std::reverse(args.begin(), args.end());   // CLI11 consumes the vector from its back
         app.parse(args);
@@ -329,10 +358,12 @@ Invocation parse_command_line(int argc, char** argv) {
         inv.exit_now = 0;
         return inv;
     } catch (const CLI::ExtrasError&) {
-        throw Error(fmt::format("unexpected arguments: {} (put the command after \"--\"; see sandboxrun --help)",
-                                fmt::join(app.remaining(), " ")));
+        refuse(fmt::format("unexpected arguments: {} (put the command after \"--\"; see sandboxrun --help)",
+                           fmt::join(app.remaining(), " ")));
+        return inv;
     } catch (const CLI::ParseError& e) {
-        throw Error(fmt::format("{} (see sandboxrun --help)", e.what()));
+        refuse(fmt::format("{} (see sandboxrun --help)", e.what()));
+        return inv;
     }
 
     if (cleanup->parsed()) inv.command = Command::cleanup;
@@ -340,31 +371,29 @@ Invocation parse_command_line(int argc, char** argv) {
     else if (learn->parsed()) inv.command = Command::learn;
     else if (o.explain) inv.command = Command::explain;
 
-    auto set_path = [&](const char* flag, const std::string& value, std::optional<std::string>& field) {
-        if (app.get_option(flag)->count() == 0) return;
-        if (value.empty()) throw Error(fmt::format("{}: empty file name", flag));
-        field = value;
-    };
-    set_path("--stdin", o.stdin_path, inv.stdin_path);
-    set_path("--stdout", o.stdout_path, inv.stdout_path);
-    set_path("--stderr", o.stderr_path, inv.stderr_path);
-    set_path("--report", o.report_path, inv.report_path);
-    set_path("--meta", o.meta_path, inv.meta_path);
-    inv.uid_range = parse_uid_range(o.uid_range);
-
-    if (inv.command == Command::cleanup) return inv;
-    if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())
-        throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
-    if (!inv.argv.empty() && inv.argv[0].empty()) throw Error("the command is an empty string");
-
     try {
+        auto set_path = [&](const char* flag, const std::string& value, std::optional<std::string>& field) {
+            if (app.get_option(flag)->count() == 0) return;
+            if (value.empty()) throw Error(fmt::format("{}: empty file name", flag));
+            field = value;
+        };
+        set_path("--report", o.report_path, inv.report_path);
+        set_path("--meta", o.meta_path, inv.meta_path);
+        set_path("--stdin", o.stdin_path, inv.stdin_path);
+        set_path("--stdout", o.stdout_path, inv.stdout_path);
+        set_path("--stderr", o.stderr_path, inv.stderr_path);
+        inv.uid_range = parse_uid_range(o.uid_range);
+
+        if (inv.command == Command::cleanup) return inv;
+        if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())
+            throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
+        if (!inv.argv.empty() && inv.argv[0].empty()) throw Error("the command is an empty string");
+
         inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
         apply_overrides(app, o, inv.policy);
         validate_policy(inv.policy);
     } catch (const Error& e) {
-        if (inv.command != Command::run || (!inv.report_path && !inv.meta_path)) throw;
-        inv.policy = Policy{};
-        inv.setup_error = e.what();
+        refuse(e.what());
     }
     return inv;
 }

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 
 #include "layers.hpp"
@@ -42,7 +43,8 @@ Identity reserve_identity(const UidRange& range) {
     }
     id.privileged = true;
     if (range.count == 0) throw Error("uid range: no uids to hand out (--uid-range FIRST:COUNT)");
-    if (range.first == 0) throw Error("uid range: must not start at 0 (the run would be host root)");
+    if (range.first == 0 || range.count > 0xFFFFFFFFu - range.first)
+        throw Error("uid range: must not start at 0 or wrap past the largest uid (the run would be host root)");
     mkdir("/run/sandboxrun", 0755);
     if (mkdir(slot_dir, 0700) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", slot_dir);
 
@@ -86,6 +88,33 @@ void write_id_maps(pid_t child, const Identity& id) {
 }  // namespace sandboxrun
 
 namespace sandboxrun {
+
+bool cap_user_quotas() {
+    // The kernel counts these per user namespace and again at its creator's
+    // level: a run's are charged to the invoking user too (root, when root
+    // starts us), whose share (128 inotify instances by default) the host's
+    // own daemons then lack. The sysctl set written is the writer's
+    // namespace's, through whichever procfs.
+    struct Quota {
+        const char* name;
+        const char* value;
+        bool required;   // fanotify may be compiled out
+    };
+    static constexpr Quota quotas[] = {{"max_inotify_instances", "16", true},
+                                       {"max_inotify_watches", "8192", true},
+                                       {"max_fanotify_groups", "16", false},
+                                       {"max_fanotify_marks", "8192", false}};
+    bool all = true;
+    for (const Quota& q : quotas) {
+        int fd = open((std::string("/proc/sys/user/") + q.name).c_str(), O_WRONLY | O_CLOEXEC);
+        const std::size_t len = std::strlen(q.value);
+        bool done = fd >= 0 && write(fd, q.value, len) == static_cast<ssize_t>(len);
+        if (fd < 0 && errno == ENOENT && !q.required) done = true;
+        if (fd >= 0) close(fd);
+        all = all && done;
+    }
+    return all;
+}
 
 int idmap_userns(uid_t disk_uid, gid_t disk_gid, const Identity& id, std::vector<pid_t>& helpers) {
     // A child born in a new user namespace holds it open while we map it and

@@ -68,6 +68,10 @@ void release_identity(Identity& id);
 // Writes uid_map/gid_map (and setgroups) of the freshly cloned child.
 void write_id_maps(pid_t child, const Identity& id);
 
+// Run by pid 1, with its capabilities, inside the run's user namespace:
+// small inotify and fanotify quotas of its own. False if they could not be set.
+bool cap_user_quotas();
+
 // A user namespace mapping on-disk owner `disk` to the run's host ids, for
 // idmapped mounts. Returns an fd of it. The helper process that held it is
 // killed but not waited for (its exit costs a wakeup): its pid goes to

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
     // would be taken for the inherited stdout (and closed at exec).
     for (int fd = 0; fd < 3; ++fd)
         if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return exit_sandbox_error;
+    // A judge that ignores SIGCHLD (kept across exec) would have the kernel
+    // reap the run's pid 1 before we can wait for it.
+    signal(SIGCHLD, SIG_DFL);
     // A stop signal during setup must not kill us half-way (cgroups left,
     // no report): held from here, a run ends cleanly on it.
     const sigset_t stop_signals = hold_stop_signals();

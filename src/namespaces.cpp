@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,8 @@ namespace sandboxrun {
 namespace {
 
 // Steps of the child, top to bottom; any failure ends the run with a message.
-void setup_child(const ChildContext& ctx) {
+// Returns whether the run's own user quotas could be set.
+bool setup_child(const ChildContext& ctx) {
     // The supervisor's death before "go" must end us too: we hold copies of
     // its pipe ends, so the read below would never see EOF. (A change of
     // credentials clears this; it is set again after ours.)
@@ -65,13 +67,20 @@ void setup_child(const ChildContext& ctx) {
     // before this line, its pidfd says so.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw sys_error("child: PR_SET_PDEATHSIG");
     if (poll(&supervisor, 1, 0) != 0) _exit(exit_sandbox_error);
+    // With our capabilities in the run's user namespace, and the host's
+    // /proc still in view.
+    const bool quotas_capped = cap_user_quotas();
     if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: in its cgroup, credentials set");
 
+    // The root's directories need their modes whatever the judge's umask
+    // (0177 would leave them unsearchable); the program starts with this one too.
+    umask(022);
     apply_mounts(*ctx.plan);
     const std::string& hostname = ctx.inv->policy.hostname;
     if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);
     setup_network(ctx.inv->policy.net);
     if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: root built, network up");
+    return quotas_capped;
 }
 
 // The target shares our memory and fd table until its execve, as with
@@ -113,7 +122,7 @@ void close_all_but(std::vector<int> keep) {
 
 // pid 1: start the target, hand its listener over, reap everything, report
 // the target's status, exit.
-[[noreturn]] void reap(const ChildContext& inherited) {
+[[noreturn]] void reap(const ChildContext& inherited, bool quotas_capped) {
     // The target shares our fd table, and under open_files = 4 its listener
     // must find fd 3 free: our three pipes move up out of the way, the stdio
     // sources go once the target has dup2'd them, and nothing else stays
@@ -129,6 +138,7 @@ void close_all_but(std::vector<int> keep) {
     // shares until its execve.
     prctl(PR_SET_DUMPABLE, 0);
     Handover handover;
+    handover.quotas_capped = quotas_capped;
     pid_t target = spawn_target(ctx, handover);
     if (target < 0) fail_child(ctx.error_write, exit_sandbox_error, std::string("child: start target: ") + std::strerror(errno));
 
@@ -156,14 +166,15 @@ void close_all_but(std::vector<int> keep) {
 }
 
 [[noreturn]] void run_child(const ChildContext& ctx) {
+    bool quotas_capped = false;
     try {
-        setup_child(ctx);
+        quotas_capped = setup_child(ctx);
     } catch (const Error& e) {
         fail_child(ctx.error_write, e.exit_code(), e.what());
     } catch (const std::exception& e) {
         fail_child(ctx.error_write, exit_sandbox_error, e.what());
     }
-    reap(ctx);
+    reap(ctx, quotas_capped);
 }
 
 }  // namespace

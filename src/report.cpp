@@ -46,8 +46,11 @@ Verdict decide_verdict(const Evidence& e) {
 int exit_status(const Report& r) {
     if (r.verdict == Verdict::sandbox_error || r.evidence.sandbox_failed) return exit_sandbox_error;
     if (r.evidence.signal) return 128 + *r.evidence.signal;
-    if (r.evidence.exit_code) return *r.evidence.exit_code;
-    // Ended by a limit without a recorded wait status: we killed it with SIGKILL.
+    // The command's own status only where the verdict is its own: a limit hit
+    // by a child it survived (an OOM kill, a CPU sum over the limit) or a
+    // violation must not read as its success. As if killed, then.
+    const bool own = r.verdict == Verdict::ok || r.verdict == Verdict::runtime_error;
+    if (own && r.evidence.exit_code) return *r.evidence.exit_code;
     return 128 + SIGKILL;
 }
 

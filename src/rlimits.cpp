@@ -27,6 +27,13 @@ void set_limit(int resource, const char* name, rlim_t soft, rlim_t hard) {
 
 void set_limit(int resource, const char* name, rlim_t value) { set_limit(resource, name, value, value); }
 
+// At most `value`, never above what the host allows.
+void cap_at(int resource, const char* name, rlim_t value) {
+    rlimit host{};
+    if (getrlimit(resource, &host) == 0 && host.rlim_max < value) value = host.rlim_max;
+    set_limit(resource, name, value);
+}
+
 // A limit the policy leaves open is the host's hard limit, not whatever soft
 // limit the caller's shell had (ulimit -s 8192, ulimit -v): the same run
 // behaves the same from any shell. (Raising a hard limit needs privilege in
@@ -42,10 +49,14 @@ void open_up(int resource) {
 
 void apply_rlimits(const Limits& limits, bool have_cgroup) {
     if (limits.cpu_time) {
-        // With a cgroup the supervisor enforces CPU time over the whole run and
-        // this is only a backstop, a second late; without one it is the limit.
-        // The soft limit sends SIGXCPU (a time_limit verdict), the hard one SIGKILL.
-        auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000 + (have_cgroup ? 1 : 0));
+        // Without a cgroup this is the limit; with one the supervisor enforces
+        // CPU time over the whole run and this is only a backstop, far enough
+        // out that it never fires first: the kernel's tick-sampled CPU of one
+        // process runs up to a third ahead of the cgroup's exact count (seen
+        // with cc1plus), and a compiler's child killed by it read as the
+        // compiler's own error. The soft limit sends SIGXCPU, the hard SIGKILL.
+        auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000);
+        if (have_cgroup) secs = 2 * secs + 1;
         set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, secs + 1);
     } else {
         open_up(RLIMIT_CPU);
@@ -64,6 +75,11 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
         if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
     }
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
+    // The kernel charges queued signals and POSIX message queues to the
+    // invoking user too (root included), across user namespaces: a run must
+    // not take the host's share.
+    cap_at(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024);
+    cap_at(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 64 << 10);
 }
 
 }  // namespace sandboxrun

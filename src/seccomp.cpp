@@ -358,13 +358,13 @@ namespace {
 // The payload of a hand-over message; the listener rides beside it.
 struct HandoverMessage {
     std::uint64_t start_us, setup_user_us, setup_system_us;
-    std::uint8_t has_listener;
+    std::uint8_t has_listener, quotas_capped;
 };
 
 }  // namespace
 
 int send_handover(int sock, const Handover& h) {
-    HandoverMessage m{h.start_us, h.setup_user_us, h.setup_system_us, h.listener >= 0};
+    HandoverMessage m{h.start_us, h.setup_user_us, h.setup_system_us, h.listener >= 0, h.quotas_capped};
     iovec iov{&m, sizeof m};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
@@ -410,6 +410,7 @@ std::optional<Handover> receive_handover(int sock) {
     h.start_us = m.start_us;
     h.setup_user_us = m.setup_user_us;
     h.setup_system_us = m.setup_system_us;
+    h.quotas_capped = m.quotas_capped != 0;
     return h;
 }
 

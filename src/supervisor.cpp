@@ -350,6 +350,9 @@ void Run::watch() {
             handover_sock_.reset();
             if (h) {
                 listener_.reset(h->listener);
+                if (!h->quotas_capped)
+                    report_.unapplied.push_back("inotify/fanotify quotas: /proc/sys/user could not be written in the "
+                                                "run's user namespace; the run may use up the invoking user's");
                 if (h->start_us) {
                     start_us_ = h->start_us;
                     setup_cpu_.user_usec = h->setup_user_us;

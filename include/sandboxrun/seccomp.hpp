@@ -95,6 +95,7 @@ struct Handover {
     std::uint64_t start_us = 0;         // CLOCK_MONOTONIC; 0: the target never got there
     std::uint64_t setup_user_us = 0;
     std::uint64_t setup_system_us = 0;
+    bool quotas_capped = false;         // pid 1 set the run's inotify/fanotify quotas
 };
 
 // pid 1 side, over an AF_UNIX SOCK_SEQPACKET socket: the listener travels as

@@ -132,6 +132,47 @@ TEST_CASE("a supervisor killed before it wrote its report leaves no earlier repo
     CHECK(r.report.empty());
 }
 
+TEST_CASE("refused input still writes the report, so an earlier run's verdict is never read") {
+    WorkDir dir;
+    const std::vector<std::vector<std::string>> refused = {
+        {"--uid-range", "5", "--", "true"},
+        {"--stdin", "", "--", "true"},
+        {"--frobnicate", "--", "true"},
+        {"--profile", "c"},
+        {"--profile", "c", "--", ""},
+    };
+    for (const auto& args : refused) {
+        dir.write(".report.json", "{\"verdict\": \"ok\"}\n");   // the last test's
+        Result r = run(dir, args);
+        INFO(args[0] << ": " << r.err);
+        CHECK(r.status == 125);
+        CHECK(verdict(r) == "sandbox_error");
+    }
+}
+
+TEST_CASE("a caller that ignores SIGCHLD, or has umask 0177, gets the run it asked for") {
+    WorkDir dir;
+    fs::path report = dir.path() / "r.json";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        signal(SIGCHLD, SIG_IGN);   // kept across exec, as a daemonized judge may have it
+        alarm(60);
+        exec_as_runner({binary(), "--quiet", "--report", report.string(), "--profile", "c", "--", "/bin/sh", "-c", "exit 3"});
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 3);
+    CHECK(json_field(read_file(report), "verdict") == "\"runtime_error\"");
+
+    // The root's directories keep their modes; the program starts with umask 022.
+    Result r = run(dir, {"--profile", "c", "--", "/bin/sh", "-c", "umask"}, 60, {}, [] { umask(0177); });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "0022\n");
+}
+
 TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wait cleanly") {
     WorkDir dir, fifos;   // the FIFO outside the work dir: the operator's path
     fs::path fifo = fifos.path() / "in.fifo";

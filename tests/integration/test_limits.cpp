@@ -430,6 +430,14 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     CHECK(r.out.find("stack: unlimited\n") != std::string::npos);
     CHECK(r.out.find("data: unlimited\n") != std::string::npos);
     if (!unprivileged()) CHECK(r.out.find("as: unlimited\n") != std::string::npos);   // else the memory limit
+    // With a cgroup RLIMIT_CPU is only a backstop, far out (2 x 5 s + 1 s): the
+    // kernel's sampled CPU runs ahead of the cgroup's count. Without, the limit.
+    CHECK(r.out.find(unprivileged() ? "cpu: 5\n" : "cpu: 11\n") != std::string::npos);
+    // Quotas the kernel charges to the invoking user too stay small.
+    CHECK(r.out.find("sigpending: 1024\n") != std::string::npos);
+    CHECK(r.out.find("msgqueue: 65536\n") != std::string::npos);
+    CHECK(r.out.find("inotify: 16\n") != std::string::npos);
+    CHECK(r.err.find("inotify/fanotify quotas") == std::string::npos);
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);
     CHECK(stack.out.find("stack: 67108864\n") != std::string::npos);
 

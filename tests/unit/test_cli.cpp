@@ -216,6 +216,10 @@ TEST_CASE("cli: bad values name the option and the value", "[cli]") {
     CHECK_THAT(parse_error({"--uid-range", "5", "--", "true"}), StartsWith("--uid-range: bad range \"5\""));
     CHECK_THAT(parse_error({"--uid-range", "1:0", "--", "true"}), StartsWith("--uid-range: bad range \"1:0\""));
     CHECK_THAT(parse_error({"--uid-range", "4294967290:10", "--", "true"}), Contains("past the largest uid"));
+    // A sum that wraps around 2^64 must not slip through to uid 0.
+    CHECK_THAT(parse_error({"--uid-range", "18446744073709551615:2", "--", "true"}), Contains("past the largest uid"));
+    CHECK_THAT(parse_error({"--uid-range", "4294967295:1", "--", "true"}), Contains("past the largest uid"));
+    CHECK_THAT(parse_error({"--uid-range", "1:18446744073709551615", "--", "true"}), Contains("past the largest uid"));
     CHECK_THAT(parse_error({"--frobnicate", "--", "true"}), Contains("--frobnicate"));
     CHECK_THAT(parse_error({"--profile", "nosuch-profile", "--", "true"}),
                StartsWith("profile \"nosuch-profile\" not found; looked in "));

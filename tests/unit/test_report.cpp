@@ -270,6 +270,20 @@ TEST_CASE("exit status", "[report]") {
     REQUIRE(r.verdict == Verdict::wall_time_limit);
     CHECK(exit_status(r) == 137);
 
+    // A limit the command survived (a child OOM-killed, a CPU sum over the
+    // limit), or a violation, never exits with its own status.
+    for (int code : {0, 3}) {
+        Evidence oom = exited(code);
+        oom.oom_killed = true;
+        CHECK(exit_status(make_report(oom)) == 137);
+        Evidence cpu = exited(code);
+        cpu.cpu_limit_hit = true;
+        CHECK(exit_status(make_report(cpu)) == 137);
+        Evidence violation = exited(code);
+        violation.syscall_violation = true;
+        CHECK(exit_status(make_report(violation)) == 137);
+    }
+
     Evidence failed = exited(0);
     failed.sandbox_failed = true;
     CHECK(exit_status(make_report(failed)) == exit_sandbox_error);

@@ -1,5 +1,5 @@
 // Prints the soft limits it was started with: "stack: N|unlimited", "as: ...",
-// "data: ...", "cpu: ...": judged against the profile, whatever the caller's shell had.
+// "data: ...", "cpu: ...", the quotas: judged against the profile, whatever the caller's shell had.
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -15,5 +15,12 @@ int main(void) {
     show("as", RLIMIT_AS);
     show("data", RLIMIT_DATA);
     show("cpu", RLIMIT_CPU);
+    show("sigpending", RLIMIT_SIGPENDING);
+    show("msgqueue", RLIMIT_MSGQUEUE);
+    // The run's own user namespace's quota (not the host's 128).
+    FILE* f = fopen("/proc/sys/user/max_inotify_instances", "r");
+    unsigned long long n = 0;
+    if (f && fscanf(f, "%llu", &n) == 1) printf("inotify: %llu\n", n);
+    if (f) fclose(f);
     return 0;
 }
