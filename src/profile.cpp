@@ -681,10 +681,23 @@ void validate_policy(const Policy& policy) {
             throw Error(fmt::format("{}: {}", what, e.what()));
         }
     };
+    // A mount point is made in whatever is mounted above it: beneath a
+    // directory bound writable that is the host's directory, through any link
+    // a run left there (as beneath the work dir), and it stays there.
+    auto beneath_writable = [&](const std::string& target) -> std::optional<std::string> {
+        for (const Bind& w : policy.fs.binds)
+            if (w.writable && target != w.target && at_or_beneath(target, w.target))
+                return fmt::format("its mount point would be made (or found, through whatever a run left there) in the "
+                                   "host directory {} bound writable at {} ({}); mount it elsewhere",
+                                   w.source, w.target, w.origin);
+        return std::nullopt;
+    };
     for (const Bind& b : policy.fs.binds) {
         check_path(b.source, b.origin);
         check_path(b.target, b.origin);
         if (auto why = reserved_target(policy.fs, b.target))
+            throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
+        if (auto why = beneath_writable(b.target))
             throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
         struct stat st;
         if (b.optional || ::stat(b.source.c_str(), &st) == 0) continue;
@@ -696,10 +709,13 @@ void validate_policy(const Policy& policy) {
         check_path(t.target, t.origin);
         if (auto why = reserved_target(policy.fs, t.target))
             throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
+        if (auto why = beneath_writable(t.target)) throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
         if (t.size == 0) throw Error(fmt::format("{}: tmpfs {}: size must be greater than 0", t.origin, t.target));
     }
     check_path(policy.fs.workdir, "filesystem.workdir");
     if (auto why = workdir_problem(policy.fs.workdir); why && policy.fs.cwd != CwdMode::none)
+        throw Error(fmt::format("filesystem.workdir: {}: {}", policy.fs.workdir, *why));
+    if (auto why = beneath_writable(policy.fs.workdir); why && policy.fs.cwd != CwdMode::none)
         throw Error(fmt::format("filesystem.workdir: {}: {}", policy.fs.workdir, *why));
     if (policy.fs.chdir) check_path(*policy.fs.chdir, "filesystem.chdir");
     for (const auto& [name, value] : policy.env.set) check_environment_value(name, value);

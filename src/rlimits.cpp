@@ -80,6 +80,9 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
     // not take the host's share.
     cap_at(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024);
     cap_at(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 64 << 10);
+    // Priorities may only be lowered, whatever the caller had.
+    set_limit(RLIMIT_NICE, "RLIMIT_NICE", 0);
+    set_limit(RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0);
 }
 
 }  // namespace sandboxrun

@@ -61,6 +61,16 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
     return open_host_file(*path, flags, option, policy);
 }
 
+// Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
+// sees only what is mapped: System V shared memory, message queues and
+// semaphores, and memfd files, hold memory in no address space (GiBs under
+// --memory 64MiB, charged to the host). They fail as if memory ran out.
+Syscalls unmapped_memory_refused(Syscalls syscalls) {
+    for (const char* name : {"shmget", "msgget", "semget", "memfd_create"})
+        syscalls.errno_rules.push_back({name, ENOMEM, "no memory cgroup"});
+    return syscalls;
+}
+
 // A cgroup counter minus its value when the target started.
 std::uint64_t since_setup(std::optional<std::uint64_t> total, std::optional<std::uint64_t> setup) {
     return total.value_or(0) - std::min(total.value_or(0), setup.value_or(0));
@@ -166,28 +176,33 @@ int Run::execute() {
         for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
     log_step("mount plan");
 
-    // 1. The filter is compiled once, here, not in the child (or found
-    // compiled: at build time for the stock profiles, in the cache for others).
-    SeccompProgram filter = compile_seccomp(policy_.syscalls, policy_.net, default_seccomp_cache_dir());
-    log_step("seccomp compiled");
-    LandlockStatus landlock = landlock_probe();
-    if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
-    else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
-
-    // 2. A fresh cgroup beneath our own, or rlimits in its place.
+    // 1. A fresh cgroup beneath our own, or rlimits in its place.
     cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings, inv_.cgroup_parent);
     report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
     report_.memory_limit_by = !limits.memory ? "none" : cgroup_ ? "cgroup" : "rlimit-as";
     if (cgroup_) {
         for (const std::string& u : cgroup_->unapplied()) report_.unapplied.push_back(u);
     } else {
-        if (limits.memory) report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, not memory)");
+        if (limits.memory)
+            report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, "
+                                        "not memory; shmget, msgget, semget and memfd_create fail with ENOMEM, as "
+                                        "their memory is in no address space)");
         if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
         if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole "
                                                           "seconds, not the sum over the run (the verdict still "
                                                           "compares the measured sum)");
     }
     log_step("cgroup");
+
+    // 2. The filter is compiled once, here, not in the child (or found
+    // compiled: at build time for the stock profiles, in the cache for others).
+    std::optional<Syscalls> refused;
+    if (!cgroup_ && limits.memory) refused = unmapped_memory_refused(policy_.syscalls);
+    SeccompProgram filter = compile_seccomp(refused ? *refused : policy_.syscalls, policy_.net, default_seccomp_cache_dir());
+    log_step("seccomp compiled");
+    LandlockStatus landlock = landlock_probe();
+    if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
+    else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
 
     Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
     int sock[2];

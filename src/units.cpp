@@ -113,9 +113,15 @@ Duration parse_duration(std::string_view original) {
     auto [number, unit_text] = split_number(text, original, "duration", hint);
     if (unit_text.empty())
         throw Error(fmt::format("bad duration \"{}\": a unit is required ({})", original, hint));
+    // Bounded so that deadlines and microsecond counts built from it cannot
+    // overflow (which ended runs at once): far beyond any judge's need.
+    constexpr std::uint64_t max_ms = 1000ULL * 3'600'000;
     for (const auto& u : duration_units)
-        if (u.name == unit_text)
-            return Duration(scale(number, u.factor, original, "duration", "milliseconds"));
+        if (u.name == unit_text) {
+            std::uint64_t ms = scale(number, u.factor, original, "duration", "milliseconds");
+            if (ms > max_ms) throw Error(fmt::format("bad duration \"{}\": too large (at most 1000h)", original));
+            return Duration(ms);
+        }
     throw Error(fmt::format("bad duration \"{}\": unknown unit \"{}\" (use {})", original, unit_text,
                             hint));
 }

@@ -179,6 +179,16 @@ TEST_CASE("every language profile turns ptrace and mount into a violation, and n
     }
 }
 
+TEST_CASE("a run may lower its own priority (nice, SCHED_OTHER, SCHED_IDLE), never raise it", "[languages]") {
+    WorkDir dir;
+    Result r = run(dir, {"--profile", "c", "--", "/bin/sh", "-c",
+                         "nice -n 5 true && chrt -o 0 true && chrt -i 0 true && echo lowered; "
+                         "chrt -f 1 true 2>/dev/null || echo no-raise; nice -n -5 true 2>/dev/null; echo nice $?"});
+    INFO(r.err << r.report);
+    CHECK(r.out == "lowered\nno-raise\nnice 0\n");
+    CHECK(verdict(r) == "ok");
+}
+
 TEST_CASE("run profiles refuse to fork where the compile profiles allow it", "[languages]") {
     WorkDir dir;
     copy_sources(dir, languages_dir() / "c" / "fork");

@@ -226,6 +226,20 @@ TEST_CASE("memory written to tmpfs counts against the run", "[limits]") {
     CHECK(tiny.status == 137);
 }
 
+TEST_CASE("memory no process maps (System V shm, memfd) cannot get past the memory limit", "[limits]") {
+    WorkDir dir;
+    Result r = run_limited(dir, "unmapped_memory", {"--memory", "64MiB", "--file-size", "1GiB"}, {"256"});
+    INFO(r.out << r.err << r.report);
+    if (cgroups_expected()) {
+        CHECK(verdict(r) == "memory_limit");   // the cgroup charges shm and memfd pages
+    } else {
+        // RLIMIT_AS would not see them: the calls fail as if memory ran out, and the report says so.
+        CHECK(r.out == "refused: shmget: Cannot allocate memory\n");
+        CHECK(verdict(r) == "runtime_error");
+        CHECK(json_field(r.report, "unapplied").find("memfd_create") != std::string::npos);
+    }
+}
+
 TEST_CASE("a processes limit of N is N tasks for the program, our init not among them", "[limits]") {
     WorkDir dir;
     Result one = run_limited(dir, "exit3", {"--processes", "1"});

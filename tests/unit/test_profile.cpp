@@ -141,6 +141,11 @@ TEST_CASE("parse_duration needs a unit and whole milliseconds", "[profile][units
     CHECK_THAT(error_of([] { parse_duration("s"); }), StartsWith("bad duration \"s\": expected a number"));
     CHECK_THAT(error_of([] { parse_duration("-1s"); }), StartsWith("bad duration \"-1s\": expected a number"));
     CHECK(error_of([] { parse_duration(""); }) == "bad duration \"\": empty");
+    // Huge values overflowed the supervisor's microsecond deadlines and ended runs at once.
+    CHECK(parse_duration("1000h") == 3'600'000'000ms);
+    CHECK_THAT(error_of([] { parse_duration("1001h"); }), Contains("too large (at most 1000h)"));
+    CHECK_THAT(error_of([] { parse_duration("9223372036854775807ms"); }), Contains("too large"));
+    CHECK_THAT(error_of([] { parse_duration("18446744073709552ms"); }), Contains("too large"));
 }
 
 TEST_CASE("format_size and format_duration read back to the same value", "[profile][units]") {
@@ -426,6 +431,15 @@ TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its o
     CHECK(validate_error("[filesystem]\nworkdir = \"/dev\"") == "filesystem.workdir: /dev: sandboxrun mounts its own /dev there");
     CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/proc/x\""), StartsWith("filesystem.workdir: /proc/x:"));
     CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/\""), StartsWith("filesystem.workdir: /: the root"));
+    // Beneath a directory bound writable the mount point would be made in the host's directory.
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nro = [\"/etc:/data/etc\"]"),
+               StartsWith("p.toml:3:7: bind target /data/etc: its mount point would be made (or found, through whatever "
+                          "a run left there) in the host directory /tmp bound writable at /data (p.toml:2:7)"));
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\", \"/var/tmp:/data/x\"]"), StartsWith("p.toml:2:21: bind target /data/x: its mount point"));
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\ntmpfs = { \"/data/t\" = \"1MiB\" }"), StartsWith("p.toml:3:23: tmpfs /data/t: its mount point"));
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nworkdir = \"/data/w\""), StartsWith("filesystem.workdir: /data/w: its mount point"));
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nrw = [\"/tmp:/data\"]\nro = [\"/etc:/data2\", \"/var:/x/data\"]")));
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"/etc:/data/etc\"]")));   // read-only: made nowhere on the host
     // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/etc:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/t\" = \"1MiB\" }\nworkdir = \"/dev/w\"")));
 }
