@@ -499,12 +499,15 @@ std::optional<std::string> read_file(const std::string& path) {
         ::close(fd);
         throw Error(fmt::format("reading profile: {}: not a regular file", path));
     }
+    // A profile is a few KiB; a huge file is a mistake, not one to fill memory with.
+    constexpr std::size_t max_size = 1 << 20;
     std::string text;
     char buf[8192];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    ssize_t n = 0;
+    while (text.size() <= max_size && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
     int err = errno;
     ::close(fd);
+    if (text.size() > max_size) throw Error(fmt::format("reading profile: {}: larger than 1 MiB", path));
     if (n < 0) throw sys_error("reading profile", path, err);
     return text;
 }

@@ -478,6 +478,13 @@ TEST_CASE("profiles on disk: search order, paths, relative extends, where it loo
     CHECK_THAT(error_of([&] { load_profile((first.path / "fifo.toml").string(), resolve); }),
                Contains("not a regular file"));
     CHECK_THAT(error_of([&] { load_profile("/dev/zero", resolve); }), Contains("not a regular file"));
+    {   // a sparse 4 GiB file is refused, not read into memory
+        TempDir big("sandboxrun-profile");
+        std::filesystem::path huge = big.path / "huge.toml";
+        std::ofstream(huge) << "# x\n";
+        std::filesystem::resize_file(huge, 4ULL << 30);
+        CHECK_THAT(error_of([&] { load_profile(huge.string(), resolve); }), Contains("larger than 1 MiB"));
+    }
 
     auto message = error_of([&] { load_profile("nosuch", resolve); });
     CHECK_THAT(message, StartsWith("profile \"nosuch\" not found; looked in "));
