@@ -125,6 +125,7 @@ void apply_mounts(const MountPlan& plan);
 // it inside: chmod 0777 would open the work dir to every local user).
 struct AfterRun {
     int setid_cleared = 0;
+    std::uint64_t largest_written = 0;         // bytes, of a file the run changed
     std::vector<std::string> modes_restored;   // host paths
 };
 AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began);

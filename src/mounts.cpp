@@ -373,7 +373,7 @@ namespace sandboxrun {
 namespace {
 
 // Clears setuid/setgid on regular files below the directory `fd` (which it
-// takes over), by fds and names only: a run still alive in the same
+// takes over), and notes the largest file written, by fds and names only: a run still alive in the same
 // directory (a concurrent one) may swap a directory for a link at any time,
 // and a path resolved again from the top would follow it out. Never through
 // a symlink, never onto another file system, at most 128 levels deep (the
@@ -381,31 +381,29 @@ namespace {
 // group execute is mandatory locking, not privilege. Only what changed since
 // the run began (inode change time, which no one can set back): the host's
 // own setuid programs in a writable bind are not the run's.
-int clear_setid_below(int fd, dev_t dev, const timespec& began, int depth) {
+void tidy_below(int fd, dev_t dev, const timespec& began, int depth, AfterRun& done) {
     DIR* d = fdopendir(fd);
     if (!d) {
         close(fd);
-        return 0;
+        return;
     }
-    int cleared = 0;
     while (const dirent* e = readdir(d)) {
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
         struct stat st {};
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
         if (S_ISDIR(st.st_mode) && depth < 128) {
             int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) cleared += clear_setid_below(sub, dev, began, depth + 1);
+            if (sub >= 0) tidy_below(sub, dev, began, depth + 1, done);
             continue;
         }
-        bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
         bool changed = st.st_ctim.tv_sec > began.tv_sec ||
                        (st.st_ctim.tv_sec == began.tv_sec && st.st_ctim.tv_nsec > began.tv_nsec);
-        if (S_ISREG(st.st_mode) && setid && changed &&
-            fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0)
-            ++cleared;
+        if (!S_ISREG(st.st_mode) || !changed) continue;
+        done.largest_written = std::max(done.largest_written, static_cast<std::uint64_t>(st.st_size));
+        bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
+        if (setid && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++done.setid_cleared;
     }
     closedir(d);
-    return cleared;
 }
 
 }  // namespace
@@ -422,7 +420,7 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
         struct stat st {};
         if (dir.get() < 0 || fstat(dir.get(), &st) != 0) continue;
         int walked = dup(dir.get());
-        if (walked >= 0) done.setid_cleared += clear_setid_below(walked, st.st_dev, run_began, 0);
+        if (walked >= 0) tidy_below(walked, st.st_dev, run_began, 0, done);
         if (op.mode && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
             done.modes_restored.push_back(op.source);
     }

@@ -303,6 +303,12 @@ int Run::execute() {
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
     AfterRun tidied = tidy_writable_binds(plan, began);
+    // A child the file-size limit stopped (a compiler's cc1plus writing a
+    // precompiled header) fails its parent, whose own error is then not the
+    // story: a failed run that left a file at the limit hit the limit.
+    const bool failed = report_.evidence.signal || report_.evidence.exit_code.value_or(0) != 0;
+    if (failed && policy_.limits.file_size && tidied.largest_written >= *policy_.limits.file_size)
+        report_.evidence.output_limit_hit = true;
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));

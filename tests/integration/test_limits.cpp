@@ -275,12 +275,23 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
     CHECK(fs::file_size(out) <= (1u << 20));
     CHECK(fs::file_size(out) > 0);
 
-    // A program that ignores SIGXFSZ gets EFBIG, and may exit 0 with its output cut.
+    // A program that ignores SIGXFSZ gets EFBIG, and may exit 0 with its output
+    // cut: the limit's verdict, and not its exit status either (as if killed).
     Result quiet = run_limited(dir, "output_flood", {"--file-size", "1MiB", "--stdout", out.string(), "--wall-time", "10s"},
                                {"ignore-xfsz"});
     INFO(quiet.err << quiet.report);
-    CHECK(quiet.status == 0);
+    CHECK(quiet.status == 137);
+    CHECK(json_field(quiet.report, "exit_code") == "0");
     CHECK(verdict(quiet) == "output_limit");
+
+    // A child stopped by the limit (a compiler's cc1plus writing a precompiled
+    // header) fails its parent: a failed run that left a file at the limit.
+    Result child = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5M /dev/zero > big; exit 1"});
+    INFO(child.err << child.report);
+    CHECK(verdict(child) == "output_limit");
+    CHECK(child.status == 137);
+    Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5M /dev/zero > big; exit 0"});
+    CHECK(verdict(fine) == "ok");   // the parent carried on: its verdict
     CHECK(fs::file_size(out) == (1u << 20));
 }
 
