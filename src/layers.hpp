@@ -88,7 +88,7 @@ struct MountOp {
     bool optional = false;    // bind: skip a missing source
     std::uint64_t size = 0;   // tmpfs
     int fd = -1;              // bind: a detached mount the supervisor already opened
-    std::optional<WritablePath> beneath;   // bind: the source lies beneath a directory runs can write
+    std::optional<WritablePath> beneath{};   // bind: the source lies beneath a directory runs can write
     mode_t mode = 0;          // bind: the source's permission bits before the run
 };
 
