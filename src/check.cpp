@@ -462,6 +462,8 @@ Outcome run_attempt_in_sandbox(const Invocation& base, const Policy& policy, con
 
     Report report;
     int status = run_sandbox(inv, report);
+    // A judge's or a user's stop signal ends `check` too, not just this attempt.
+    if (report.stopped_by) throw Error(report.message, 128 + report.stopped_by);
     std::ifstream f(staging.dir / "out");
     std::string out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 

@@ -31,7 +31,9 @@ int main(int argc, char** argv) {
     const sigset_t stop_signals = hold_stop_signals();
     try {
         Invocation inv = parse_command_line(argc, argv);
-        if (inv.command != Command::run) sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+        // `check` and `learn` are runs too: one held there ends them, whichever step it arrives in.
+        const bool runs = inv.command == Command::run || inv.command == Command::check || inv.command == Command::learn;
+        if (!runs) sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
         if (inv.exit_now) return *inv.exit_now;
         switch (inv.command) {
             case Command::run: return run_sandbox(inv);

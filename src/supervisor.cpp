@@ -211,11 +211,13 @@ int Run::execute() {
     UniqueFd child_handover_sock(sock[1]);
 
     // Signals that would end us end the run instead, cleanly (main holds
-    // them from its start; `check` runs get here with them open).
+    // them from its start; held again here for callers that did not).
     const sigset_t stop_signals = hold_stop_signals();
     signal_fd_.reset(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (signalfd_siginfo si{}; read(signal_fd_.get(), &si, sizeof si) == sizeof si)
-        throw Error(fmt::format("stopped by SIG{} before the run started", sigabbrev_np(static_cast<int>(si.ssi_signo))));
+    if (signalfd_siginfo si{}; read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+        report_.stopped_by = static_cast<int>(si.ssi_signo);
+        throw Error(fmt::format("stopped by SIG{} before the run started", sigabbrev_np(report_.stopped_by)));
+    }
 
     UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
     if (self.get() < 0) throw sys_error("supervisor: pidfd_open of itself");
@@ -396,6 +398,7 @@ void Run::watch() {
         if (fds[3].revents) {
             signalfd_siginfo si{};
             if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+                report_.stopped_by = static_cast<int>(si.ssi_signo);
                 report_.message = fmt::format("stopped by SIG{}; the run was killed",
                                               sigabbrev_np(static_cast<int>(si.ssi_signo)));
                 report_.evidence.sandbox_failed = true;

@@ -63,10 +63,11 @@ struct Report {
     std::vector<std::string> unapplied;  // "memory: no cgroup: ...", one line each
     std::vector<std::string> warnings;
     std::string message;                 // human summary, e.g. "Time limit exceeded"
+    int stopped_by = 0;                  // the stop signal (SIGTERM...) that ended the run, if one did
 };
 
-// sandboxrun's exit status for the run: the target's own, 128+N for signal
-// N, 125 for a sandbox error.
+// sandboxrun's exit status for the run: the target's own (where the verdict
+// is ok or runtime_error), 128+N for signal N, 125 for a sandbox error.
 int exit_status(const Report& r);
 
 std::string report_json(const Report& r);
