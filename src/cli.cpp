@@ -327,7 +327,7 @@ Invocation parse_command_line(int argc, char** argv) {
     CLI::App app{"sandboxrun: run COMMAND in a sandbox with limits, for online judges", "sandboxrun"};
     app.footer(footer);
     define_options(app, o, inv);
-    CLI::App* cleanup = app.add_subcommand("cleanup", "remove cgroups and run directories left behind by killed runs");
+    CLI::App* cleanup = app.add_subcommand("cleanup", "remove the cgroups of runs whose supervisor was killed");
     CLI::App* check = app.add_subcommand("check", "check that this host can enforce the profile and report what falls back");
     CLI::App* learn = app.add_subcommand("learn", "run COMMAND under the profile and report the syscalls it needed beyond it");
     for (CLI::App* sub : {cleanup, check, learn}) sub->fallthrough();
