@@ -516,21 +516,17 @@ std::size_t depth(const std::string& path) {
     return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) - (path == "/" ? 1 : 0);
 }
 
-// Parents before children, and a fixed order otherwise so that equal policies compare equal.
+// Kept in order: parents before children, and a fixed order otherwise so
+// that equal policies compare equal. A mount of the same target is found
+// where the new one would go, and replaced.
 template <class T>
-void sort_mounts(std::vector<T>& mounts) {
-    std::sort(mounts.begin(), mounts.end(), [](const T& a, const T& b) {
+void add_mount(std::vector<T>& mounts, T mount) {
+    auto it = std::lower_bound(mounts.begin(), mounts.end(), mount, [](const T& a, const T& b) {
         auto da = depth(a.target), db = depth(b.target);
         return da != db ? da < db : a.target < b.target;
     });
-}
-
-template <class T>
-void add_mount(std::vector<T>& mounts, T mount) {
-    auto it = std::find_if(mounts.begin(), mounts.end(), [&](const T& m) { return m.target == mount.target; });
-    if (it != mounts.end()) *it = std::move(mount);
-    else mounts.push_back(std::move(mount));
-    sort_mounts(mounts);
+    if (it != mounts.end() && it->target == mount.target) *it = std::move(mount);
+    else mounts.insert(it, std::move(mount));
 }
 
 }  // namespace
