@@ -297,9 +297,6 @@ void define_options(CLI::App& app, Options& o, Invocation& inv) {
     app.add_flag("-q,--quiet", inv.quiet, "no warnings on stderr (errors are still printed)")->group(misc_group);
 }
 
-}  // namespace
-
-namespace {
 // The value of `--flag VALUE` or `--flag=VALUE` as written (the last one),
 // for input the parser refused before it stored anything; empty values are no path.
 std::optional<std::string> option_value(const std::vector<std::string>& args, std::string_view flag) {
@@ -312,6 +309,7 @@ std::optional<std::string> option_value(const std::vector<std::string>& args, st
     if (value && value->empty()) value.reset();
     return value;
 }
+
 }  // namespace
 
 Invocation parse_command_line(int argc, char** argv) {

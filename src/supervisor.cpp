@@ -29,6 +29,7 @@
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/report.hpp"
 #include "sandboxrun/seccomp.hpp"
+#include "sandboxrun/syscall_groups.hpp"
 #include "supervisor.hpp"
 #include "unique_fd.hpp"
 
@@ -64,10 +65,16 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
 // Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
 // sees only what is mapped: System V shared memory, message queues and
 // semaphores, and memfd files, hold memory in no address space (GiBs under
-// --memory 64MiB, charged to the host). They fail as if memory ran out.
+// --memory 64MiB, charged to the host). Where the profile allows them, they
+// fail as if memory ran out.
 Syscalls unmapped_memory_refused(Syscalls syscalls) {
-    for (const char* name : {"shmget", "msgget", "semget", "memfd_create"})
-        syscalls.errno_rules.push_back({name, ENOMEM, "no memory cgroup"});
+    for (std::string_view name : {"shmget", "msgget", "semget", "memfd_create"}) {
+        const bool allowed = std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
+            const SyscallGroup* g = find_syscall_group(a);
+            return g ? group_includes(*g, name) : a == name;
+        });
+        if (allowed) syscalls.errno_rules.push_back({std::string(name), ENOMEM, "no memory cgroup"});
+    }
     return syscalls;
 }
 
