@@ -125,10 +125,10 @@ void apply_mounts(const MountPlan& plan);
 // it inside: chmod 0777 would open the work dir to every local user).
 struct AfterRun {
     int setid_cleared = 0;
-    std::uint64_t largest_written = 0;         // bytes, of a file the run changed
+    bool file_at_limit = false;                // the run wrote a file exactly --file-size long
     std::vector<std::string> modes_restored;   // host paths
 };
-AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began);
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size);
 
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace

@@ -373,15 +373,27 @@ namespace sandboxrun {
 namespace {
 
 // Clears setuid/setgid on regular files below the directory `fd` (which it
-// takes over), and notes the largest file written, by fds and names only: a run still alive in the same
+// takes over), by fds and names only: a run still alive in the same
 // directory (a concurrent one) may swap a directory for a link at any time,
 // and a path resolved again from the top would follow it out. Never through
 // a symlink, never onto another file system, at most 128 levels deep (the
 // run cannot make setid files: this is the second line). setgid without
 // group execute is mandatory locking, not privilege. Only what changed since
 // the run began (inode change time, which no one can set back): the host's
-// own setuid programs in a writable bind are not the run's.
-void tidy_below(int fd, dev_t dev, const timespec& began, int depth, AfterRun& done) {
+// own setuid programs in a writable bind are not the run's. On the way, notes
+// a file whose data the run changed that is exactly --file-size long.
+struct Walk {
+    dev_t dev;
+    timespec began;
+    std::optional<std::uint64_t> file_size;
+    AfterRun& done;
+};
+
+bool since(const timespec& t, const timespec& began) {
+    return t.tv_sec > began.tv_sec || (t.tv_sec == began.tv_sec && t.tv_nsec > began.tv_nsec);
+}
+
+void tidy_below(int fd, const Walk& w, int depth) {
     DIR* d = fdopendir(fd);
     if (!d) {
         close(fd);
@@ -390,25 +402,24 @@ void tidy_below(int fd, dev_t dev, const timespec& began, int depth, AfterRun& d
     while (const dirent* e = readdir(d)) {
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
         struct stat st {};
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != w.dev) continue;
         if (S_ISDIR(st.st_mode) && depth < 128) {
             int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) tidy_below(sub, dev, began, depth + 1, done);
+            if (sub >= 0) tidy_below(sub, w, depth + 1);
             continue;
         }
-        bool changed = st.st_ctim.tv_sec > began.tv_sec ||
-                       (st.st_ctim.tv_sec == began.tv_sec && st.st_ctim.tv_nsec > began.tv_nsec);
-        if (!S_ISREG(st.st_mode) || !changed) continue;
-        done.largest_written = std::max(done.largest_written, static_cast<std::uint64_t>(st.st_size));
+        if (!S_ISREG(st.st_mode) || !since(st.st_ctim, w.began)) continue;
+        if (w.file_size && since(st.st_mtim, w.began) && static_cast<std::uint64_t>(st.st_size) == *w.file_size)
+            w.done.file_at_limit = true;
         bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
-        if (setid && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++done.setid_cleared;
+        if (setid && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;
     }
     closedir(d);
 }
 
 }  // namespace
 
-AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size) {
     AfterRun done;
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
@@ -420,7 +431,7 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began) {
         struct stat st {};
         if (dir.get() < 0 || fstat(dir.get(), &st) != 0) continue;
         int walked = dup(dir.get());
-        if (walked >= 0) tidy_below(walked, st.st_dev, run_began, 0, done);
+        if (walked >= 0) tidy_below(walked, Walk{st.st_dev, run_began, file_size, done}, 0);
         if (op.mode && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
             done.modes_restored.push_back(op.source);
     }

@@ -13,6 +13,9 @@
 #include "sandboxrun/seccomp.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -51,8 +54,16 @@ constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NE
 // TIOCSTI pushes input into a terminal the target may share with the caller
 // (typing commands into the caller's shell); TIOCLINUX does the same through
 // the console selection; TIOCSETD swaps a terminal's line discipline (and may
-// load a module). No judged program needs them.
-constexpr std::uint32_t forbidden_ioctls[] = {TIOCSTI, TIOCLINUX, TIOCSETD};
+// load a module). The file-system ones change what outlives the run in a
+// writable bind, where the run is the files' owner: inode flags (synchronous
+// writes that every later file in the work dir inherits), project ids, a
+// verity seal or an encryption policy no one can take back. No judged
+// program needs them.
+constexpr std::uint32_t forbidden_ioctls[] = {
+    TIOCSTI, TIOCLINUX, TIOCSETD,
+    FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,
+    FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,
+};
 
 // Values personality() may take: 0 (PER_LINUX, the default) and 0xffffffff
 // (query only). Everything else changes how the kernel treats the process

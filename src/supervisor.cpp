@@ -311,13 +311,14 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru, {out.get(), err.get()});
     cgroup_.reset();
-    AfterRun tidied = tidy_writable_binds(plan, began);
-    // A child the file-size limit stopped (a compiler's cc1plus writing a
-    // precompiled header) fails its parent, whose own error is then not the
-    // story: a failed run that left a file at the limit hit the limit.
+    AfterRun tidied = tidy_writable_binds(plan, began, policy_.limits.file_size);
+    // A child the file-size limit stopped writing in order (a compiler's
+    // cc1plus writing a precompiled header) fails its parent, whose own error
+    // is then not the story: a failed run that left a file written to exactly
+    // the limit hit it. (One stopped writing elsewhere, ld seeking past the
+    // limit, or in the run's /tmp, is not seen: the parent's error stands.)
     const bool failed = report_.evidence.signal || report_.evidence.exit_code.value_or(0) != 0;
-    if (failed && policy_.limits.file_size && tidied.largest_written >= *policy_.limits.file_size)
-        report_.evidence.output_limit_hit = true;
+    if (failed && tidied.file_at_limit) report_.evidence.output_limit_hit = true;
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include <poll.h>
 #include <pty.h>
 #include <sched.h>
@@ -258,7 +259,7 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"open_by_handle_at", "open_by_handle_at"}, {"unshare_user", "unshare"}, {"unshare_net", "unshare"},
         {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
-        {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"},
+        {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
     };
     for (const std::string profile : {"c", "python"}) {
         for (const auto& [name, syscall] : calls) {
@@ -273,6 +274,13 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
             CHECK(verdict(r) == "syscall_violation");
             CHECK(syscall_of(r) == syscall);
         }
+        // The work dir keeps no inode flag a run tried to set (checked on the host).
+        int flags = 0;
+        if (int fd = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+            if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) flags = 0;
+            close(fd);
+        }
+        CHECK((flags & (FS_SYNC_FL | FS_DIRSYNC_FL)) == 0);
         // clone3 keeps its flags in memory the filter cannot read: it answers ENOSYS, always.
         Result c3 = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", "clone3_newuser"});
         INFO(c3.out << c3.err);

@@ -1,6 +1,7 @@
 // The mount plan is data: these tests check it without any privilege.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,11 +155,11 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     clock_gettime(CLOCK_REALTIME, &now);
     timespec later = now;
     later.tv_sec += 5;
-    CHECK(tidy_writable_binds(plan, later).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, later, std::nullopt).setid_cleared == 0);
     CHECK((mode(dir / "suid") & S_ISUID) != 0);
     timespec before = now;
     before.tv_sec -= 5;
-    CHECK(tidy_writable_binds(plan, before).setid_cleared == 2);
+    CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 2);
     CHECK(mode(dir / "suid") == 0755);
     CHECK(mode(dir / "sub/sgid") == 0755);
     CHECK(mode(dir / "lock") == 02644);
@@ -166,9 +167,20 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     if (su_setuid) CHECK((mode("/usr/bin/su") & S_ISUID) != 0);
     CHECK(mode(outside / "host_suid") == 04755);
 
+    // A file written to exactly --file-size during the run is noted (a child
+    // the limit stopped); one only chmodded or renamed, or of another size, is not.
+    std::ofstream(dir / "sub" / "at_limit") << std::string(4096, 'x');
+    CHECK(tidy_writable_binds(plan, before, 4096).file_at_limit);
+    CHECK_FALSE(tidy_writable_binds(plan, before, 4095).file_at_limit);
+    CHECK_FALSE(tidy_writable_binds(plan, later, 4096).file_at_limit);   // written before the run
+    timespec old_times[2] = {{1, 0}, {1, 0}};
+    REQUIRE(utimensat(AT_FDCWD, (dir / "sub" / "at_limit").c_str(), old_times, 0) == 0);
+    REQUIRE(chmod((dir / "sub" / "at_limit").c_str(), 0600) == 0);   // its change time is the run's, not its data
+    CHECK_FALSE(tidy_writable_binds(plan, before, 4096).file_at_limit);
+
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
-    CHECK(tidy_writable_binds(plan, before).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 0);
     fs::remove_all(dir);
     fs::remove_all(outside);
 }
