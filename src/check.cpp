@@ -295,7 +295,7 @@ std::optional<std::string> read_line(const std::string& path) {
 
 void audit_line(const std::string& topic, const std::string& text) { std::printf("  %-18s %s\n", topic.c_str(), text.c_str()); }
 
-void audit_user_namespaces() {
+bool audit_user_namespaces() {
     auto max = read_line("/proc/sys/user/max_user_namespaces");
     auto clone = read_line("/proc/sys/kernel/unprivileged_userns_clone");
     auto apparmor = read_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
@@ -311,6 +311,7 @@ void audit_user_namespaces() {
     if ((clone && *clone == "0") || (apparmor && *apparmor == "1"))
         text += "; unprivileged users cannot run sandboxrun, root can";
     audit_line("user namespaces", text);
+    return err == 0;
 }
 
 void audit_cgroups(const std::optional<std::string>& parent) {
@@ -520,10 +521,14 @@ int run_attempt(int argc, char** argv) {
 
 int run_check(const Invocation& inv, int argc, char** argv) {
     std::printf("host:\n");
-    audit_user_namespaces();
+    const bool namespaces = audit_user_namespaces();
     audit_cgroups(inv.cgroup_parent);
     audit_landlock();
     audit_seccomp();
+    if (!namespaces) {   // every attempt would fail the same way
+        std::printf("summary: no user namespace, so no sandbox: no attempt was run\n");
+        return 1;
+    }
     std::fflush(stdout);
 
     std::vector<Policy> policies;

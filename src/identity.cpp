@@ -100,10 +100,12 @@ bool cap_user_quotas() {
         const char* value;
         bool required;   // fanotify may be compiled out
     };
-    static constexpr Quota quotas[] = {{"max_inotify_instances", "16", true},
-                                       {"max_inotify_watches", "8192", true},
-                                       {"max_fanotify_groups", "16", false},
-                                       {"max_fanotify_marks", "8192", false}};
+    // Few: concurrent runs of one user share that user's 128 instances, and
+    // judged programs and their compilers watch no files.
+    static constexpr Quota quotas[] = {{"max_inotify_instances", "4", true},
+                                       {"max_inotify_watches", "1024", true},
+                                       {"max_fanotify_groups", "4", false},
+                                       {"max_fanotify_marks", "1024", false}};
     bool all = true;
     for (const Quota& q : quotas) {
         int fd = open((std::string("/proc/sys/user/") + q.name).c_str(), O_WRONLY | O_CLOEXEC);

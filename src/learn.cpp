@@ -76,6 +76,7 @@ int run_learn(const Invocation& inv) {
     for (int i = 0; i < max_attempts; ++i) {
         Report report;
         int status = run_sandbox(attempt, report);
+        if (report.stopped_by) throw Error(report.message, 128 + report.stopped_by);   // as check does
         if (report.verdict == Verdict::sandbox_error) {
             std::fprintf(stderr, "sandboxrun: learn: %s\n", report.message.c_str());
             return status;

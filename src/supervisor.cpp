@@ -192,8 +192,9 @@ int Run::execute() {
     } else {
         if (limits.memory)
             report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, "
-                                        "not memory; shmget, msgget, semget and memfd_create fail with ENOMEM, as "
-                                        "their memory is in no address space)");
+                                        "not memory: the run's tmpfs files count against their own sizes only, "
+                                        "socket and pipe buffers not at all; shmget, msgget, semget and "
+                                        "memfd_create, where the profile allows them, fail with ENOMEM)");
         if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
         if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole "
                                                           "seconds, not the sum over the run (the verdict still "

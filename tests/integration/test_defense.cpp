@@ -352,29 +352,35 @@ TEST_CASE("sandboxrun check contains every attempt with every stock profile", "[
     CHECK(contains(leaky.out, "NOT CONTAINED  socket-netlink"));
 }
 
-TEST_CASE("a stop signal ends sandboxrun check, not just the attempt it arrived in", "[defense][check]") {
+TEST_CASE("a stop signal ends sandboxrun check and learn, not just the run it arrived in", "[defense][check]") {
     WorkDir dir;
     fs::path out = dir.path() / "check.out";
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir.path().c_str()) != 0) _exit(200);
-        int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd < 0 || dup2(fd, 1) != 1 || dup2(fd, 2) != 2) _exit(201);
-        alarm(2);   // kept across exec: SIGALRM, a stop signal, in the middle of the attempts
-        exec_as_runner({binary(), "check"});
+    // SIGALRM (a stop signal) after 2 s, kept across exec: in the middle of check's attempts, or of learn's run.
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"check"},
+                                                 std::vector<std::string>{"learn", "--profile", "c", "--", "/bin/sleep", "30"}}) {
+        std::vector<std::string> argv = {binary()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(dir.path().c_str()) != 0) _exit(200);
+            int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+            if (fd < 0 || dup2(fd, 1) != 1 || dup2(fd, 2) != 2) _exit(201);
+            alarm(2);
+            exec_as_runner(argv);
+        }
+        int st = 0;
+        for (int i = 0; i < 1200 && waitpid(pid, &st, WNOHANG) == 0; ++i) usleep(100 * 1000);   // at most 120 s
+        if (kill(pid, 0) == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        std::string text = read_file(out);
+        INFO(args[0] << ": " << text);
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) == 128 + SIGALRM);
+        CHECK(contains(text, "stopped by SIGALRM"));
+        CHECK_FALSE(contains(text, "summary:"));   // check did not carry on through the other attempts
     }
-    int st = 0;
-    for (int i = 0; i < 1200 && waitpid(pid, &st, WNOHANG) == 0; ++i) usleep(100 * 1000);   // at most 120 s
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-    }
-    std::string text = read_file(out);
-    INFO(text);
-    CHECK(WIFEXITED(st));
-    CHECK(WEXITSTATUS(st) == 128 + SIGALRM);
-    CHECK(contains(text, "stopped by SIGALRM"));
-    CHECK_FALSE(contains(text, "summary:"));   // it did not carry on through the other attempts
 }
 
 TEST_CASE("a violation and a limit kill are written to syslog with the run's id", "[defense]") {

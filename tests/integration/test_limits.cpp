@@ -461,7 +461,7 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     // Quotas the kernel charges to the invoking user too stay small.
     CHECK(r.out.find("sigpending: 1024\n") != std::string::npos);
     CHECK(r.out.find("msgqueue: 65536\n") != std::string::npos);
-    CHECK(r.out.find("inotify: 16\n") != std::string::npos);
+    CHECK(r.out.find("inotify: 4\n") != std::string::npos);
     CHECK(r.err.find("inotify/fanotify quotas") == std::string::npos);
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);
     CHECK(stack.out.find("stack: 67108864\n") != std::string::npos);
