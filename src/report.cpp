@@ -256,11 +256,17 @@ std::string report_meta(const Report& r) {
     if (r.peak_memory_kib && !r.cgroup.empty() && r.cgroup != "none")
         line("cg-mem", std::to_string(*r.peak_memory_kib));
     if (e.oom_killed) line("cg-oom-killed", "1");
+    const char* status = isolate_status(r.verdict);
     if (e.exit_code) line("exitcode", std::to_string(*e.exit_code));
     if (e.signal) line("exitsig", std::to_string(*e.signal));
-    // Killed, not ended on its own (a program that ignored SIGXFSZ and exited 0 was not).
-    if (killed_by_sandbox(r.verdict) && !e.exit_code) line("killed", "1");
-    if (const char* status = isolate_status(r.verdict)) line("status", status);
+    // A limit or violation the program outlived (a child OOM-killed, output
+    // cut by EFBIG): SIGKILL, as the exit status (137) says, so that readers of
+    // "status:SG" find its signal.
+    else if (status && std::string_view(status) == "SG") line("exitsig", std::to_string(SIGKILL));
+    // Killed, not ended on its own (a program that ignored SIGXFSZ and exited
+    // 0 was not); also by us on a judge's stop signal.
+    if ((killed_by_sandbox(r.verdict) || (r.stopped_by && e.signal)) && !e.exit_code) line("killed", "1");
+    if (status) line("status", status);
     // The meta format is one key per line: the message must stay on one line.
     std::string msg = message_of(r);
     for (char& c : msg)

@@ -119,7 +119,10 @@ private:
         target_status_ = status;
         return true;
     }
-    void collect(const rusage& ru, std::initializer_list<int> output_fds);
+    void collect(const rusage& ru);
+    // A --stdout/--stderr file at --file-size: the output limit, whether the
+    // program died of SIGXFSZ or ignores it (the JVM does) and gets EFBIG.
+    bool output_full() const;
     void log_to_syslog();
 
     const Invocation& inv_;
@@ -129,6 +132,7 @@ private:
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
     UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
+    int output_fds_[2] = {-1, -1};   // --stdout, --stderr (owned by execute)
     bool killed_ = false;
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
@@ -151,6 +155,8 @@ int Run::execute() {
     // --stdout and --stderr naming one file: one open file, one offset, as
     // `>f 2>&1` would; two opens would overwrite each other's output.
     if (out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get())) err.reset(dup(out.get()));
+    output_fds_[0] = out.get();
+    output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
     // fds (unprivileged, its uid is their owner's): their modes are put back.
     struct StdioFile {
@@ -310,7 +316,7 @@ int Run::execute() {
     }
 
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
-    collect(ru, {out.get(), err.get()});
+    collect(ru);
     cgroup_.reset();
     AfterRun tidied = tidy_writable_binds(plan, began, policy_.limits.file_size);
     // A child the file-size limit stopped writing in order (a compiler's
@@ -350,6 +356,15 @@ void Run::watch() {
             }
             timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
         }
+        // A program that ignores SIGXFSZ would write on into a full file
+        // until another limit ends it: the output limit ends it at once.
+        if (output_full()) {
+            report_.evidence.output_limit_hit = true;
+            kill_run();
+            return;
+        }
+        if (limits.file_size && (output_fds_[0] >= 0 || output_fds_[1] >= 0))
+            timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50L);
         if (limits.cpu_time && cgroup_) {
             std::uint64_t used = since_setup(cgroup_->cpu_usec(), setup_cpu_.cpu_usec);
             std::uint64_t limit = static_cast<std::uint64_t>(limits.cpu_time->count()) * 1000u;
@@ -423,7 +438,7 @@ void Run::watch() {
     }
 }
 
-void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
+void Run::collect(const rusage& ru) {
     auto& ev = report_.evidence;
     report_.wall_us = end_us_ - start_us_;
     // The run's CPU less the setup before the target's execve. The total is
@@ -471,14 +486,18 @@ void Run::collect(const rusage& ru, std::initializer_list<int> output_fds) {
     if (ev.signal == SIGXCPU && over_cpu_limit(2 * raw_cpu_us)) ev.cpu_limit_hit = true;
     // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
     // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
-    if (ev.signal == SIGXFSZ) ev.output_limit_hit = true;
-    if (policy_.limits.file_size)
-        for (int fd : output_fds) {
-            struct stat st {};
-            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                static_cast<std::uint64_t>(st.st_size) >= *policy_.limits.file_size)
-                ev.output_limit_hit = true;
-        }
+    if (ev.signal == SIGXFSZ || output_full()) ev.output_limit_hit = true;
+}
+
+bool Run::output_full() const {
+    if (!policy_.limits.file_size) return false;
+    for (int fd : output_fds_) {
+        struct stat st {};
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            static_cast<std::uint64_t>(st.st_size) >= *policy_.limits.file_size)
+            return true;
+    }
+    return false;
 }
 
 void Run::log_to_syslog() {

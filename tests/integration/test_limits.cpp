@@ -281,8 +281,15 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
                                {"ignore-xfsz"});
     INFO(quiet.err << quiet.report);
     CHECK(quiet.status == 137);
-    CHECK(json_field(quiet.report, "exit_code") == "0");
     CHECK(verdict(quiet) == "output_limit");
+
+    // One that ignores it and writes on (a Java flood) is ended by the output
+    // limit as its file fills, not by the time limits much later.
+    Result on = run_limited(dir, "output_flood", {"--file-size", "1MiB", "--stdout", out.string(), "--wall-time", "30s",
+                                                  "--cpu-time", "30s"}, {"ignore-xfsz-write-on"});
+    INFO(on.err << on.report);
+    CHECK(verdict(on) == "output_limit");
+    CHECK(on.status == 137);
 
     // A child stopped by the limit (a compiler's cc1plus writing a precompiled
     // header) fails its parent: a failed run that left a file at the limit.

@@ -476,10 +476,22 @@ TEST_CASE("meta: status, killed and message for each verdict", "[report]") {
         if (c.killed) CHECK(m["killed"] == "1");
         CHECK(m["message"] == c.message);
         CHECK(m.count("exitcode") == (c.e.exit_code ? 1u : 0u));
-        CHECK(m.count("exitsig") == (c.e.signal ? 1u : 0u));
+        // Every SG names a signal: a limit the program outlived says SIGKILL, as its exit status 137.
+        const bool sg = std::string(c.status) == "SG";
+        CHECK(m.count("exitsig") == (c.e.signal || sg ? 1u : 0u));
         if (c.e.signal) CHECK(m["exitsig"] == std::to_string(*c.e.signal));
+        else if (sg) CHECK(m["exitsig"] == "9");
         CHECK(m.count("cg-oom-killed") == (c.e.oom_killed ? 1u : 0u));
     }
+
+    // A run we killed because the judge sent us SIGTERM: killed:1 too.
+    Evidence stopped = killed(SIGKILL);
+    stopped.sandbox_failed = true;
+    Report r = make_report(stopped);
+    r.stopped_by = SIGTERM;
+    auto m = meta_map(report_meta(r));
+    CHECK(m["status"] == "XX");
+    CHECK(m["killed"] == "1");
 }
 
 TEST_CASE("meta: ok has no status or message; key order with every key", "[report]") {
