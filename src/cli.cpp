@@ -325,6 +325,10 @@ Invocation parse_command_line(int argc, char** argv) {
     CLI::App app{"sandboxrun: run COMMAND in a sandbox with limits, for online judges", "sandboxrun"};
     app.footer(footer);
     define_options(app, o, inv);
+    // A judge adds per-problem overrides to its defaults: of an option given
+    // twice, the last counts (repeatable ones, such as --ro-bind, keep all).
+    for (CLI::Option* opt : app.get_options())
+        if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     CLI::App* cleanup = app.add_subcommand("cleanup", "remove the cgroups of runs whose supervisor was killed");
     CLI::App* check = app.add_subcommand("check", "check that this host can enforce the profile and report what falls back");
     CLI::App* learn = app.add_subcommand("learn", "run COMMAND under the profile and report the syscalls it needed beyond it");

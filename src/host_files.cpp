@@ -275,7 +275,12 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     }
 }
 
-void discard_host_file(const std::string& path, const Policy& policy) {
+void discard_host_file(const std::string& path, const char* option, const Policy& policy) {
+    // A directory that is not there is found now, not after the run's time was spent.
+    const std::size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (struct stat st {}; stat(dir.c_str(), &st) != 0) throw sys_error(std::string(option) + ": directory", dir);
+    else if (!S_ISDIR(st.st_mode)) throw Error(std::string(option) + ": " + dir + " is not a directory");
     try {
         std::optional<WritablePath> where = WritableDirs(policy).find(path);
         if (where) {

@@ -47,8 +47,9 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy);
 // Removes (beneath a writable directory) or empties (a regular file elsewhere)
 // what an earlier run left at --report/--meta, so that a judge never reads a
-// stale verdict if this run ends without writing one (SIGKILL). Best effort.
-void discard_host_file(const std::string& path, const Policy& policy);
+// stale verdict if this run ends without writing one (SIGKILL). Best effort;
+// but a directory of the path that does not exist is an error, before the run.
+void discard_host_file(const std::string& path, const char* option, const Policy& policy);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
 struct Identity {

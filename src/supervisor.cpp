@@ -547,8 +547,8 @@ int run_sandbox(const Invocation& inv, Report& report) {
     int status = exit_sandbox_error;
     try {
         if (inv.setup_error) throw Error(*inv.setup_error);
-        for (const auto& path : {inv.report_path, inv.meta_path})
-            if (path) discard_host_file(*path, inv.policy);
+        if (inv.report_path) discard_host_file(*inv.report_path, "--report", inv.policy);
+        if (inv.meta_path) discard_host_file(*inv.meta_path, "--meta", inv.policy);
         report.run_id = new_run_id();
         Run run(inv, report);
         status = run.execute();

@@ -148,6 +148,15 @@ TEST_CASE("refused input still writes the report, so an earlier run's verdict is
         CHECK(r.status == 125);
         CHECK(verdict(r) == "sandbox_error");
     }
+
+    // A report in a directory that does not exist is refused before the run, not after it.
+    fs::path meta = dir.path() / "m.txt";
+    Result r = run(dir, {"--meta", meta.string(), "--report", (dir.path() / "nodir" / "r.json").string(), "--profile", "c",
+                         "--wall-time", "2s", "--", "/bin/sleep", "30"});
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK(contains(r.err, "--report: directory"));
+    CHECK(contains(dir.read("m.txt"), "status:XX\n"));   // not TO: the command never ran
 }
 
 TEST_CASE("a caller that ignores SIGCHLD, or has umask 0177, gets the run it asked for") {

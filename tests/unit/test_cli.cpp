@@ -91,6 +91,18 @@ TEST_CASE("cli: limit options override the profile", "[cli]") {
     Invocation plain = parse({"--profile", "c", "--", "./main"});
     CHECK(plain.policy.limits.memory == 1ULL << 30);
     CHECK(plain.policy.limits.wall_time == 30000ms);
+
+    // A judge's defaults, then a problem's overrides: the last one counts;
+    // repeatable options keep every one.
+    Invocation twice = parse({"--profile", "c-run", "--cpu-time", "1s", "--stdout", "a", "--profile", "c",
+                              "--cpu-time", "2s", "--stdout", "b", "--ro-bind", "/etc:/e1", "--ro-bind", "/usr:/e2",
+                              "--", "./main"});
+    CHECK(twice.policy.name == "c");
+    CHECK(twice.policy.limits.cpu_time == 2000ms);
+    CHECK(twice.stdout_path == "b");
+    int binds = 0;
+    for (const Bind& b : twice.policy.fs.binds) binds += b.target == "/e1" || b.target == "/e2";
+    CHECK(binds == 2);
 }
 
 TEST_CASE("cli: filesystem, environment and network overrides", "[cli]") {
