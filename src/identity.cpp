@@ -2,9 +2,11 @@
 // root, each run reserves its own unprivileged uid from a range (like
 // isolate's boxes), so concurrent runs cannot signal or trace each other.
 #include <fcntl.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -88,6 +90,29 @@ void write_id_maps(pid_t child, const Identity& id) {
 }  // namespace sandboxrun
 
 namespace sandboxrun {
+
+RunOwner::RunOwner(const Identity& id) {
+    if (!id.privileged) return;   // the caller's own uid owns it anyway
+    securebits_ = prctl(PR_GET_SECUREBITS);
+    // Keep the capabilities across the change of effective uid, so that the
+    // file-system uid can go back to root's (CLONE_INTO_CGROUP checks it).
+    if (securebits_ < 0 || prctl(PR_SET_SECUREBITS, securebits_ | SECBIT_NO_SETUID_FIXUP) != 0)
+        throw sys_error("identity: keep capabilities (PR_SET_SECUREBITS)");
+    if (setresuid(static_cast<uid_t>(-1), id.host_uid, static_cast<uid_t>(-1)) != 0) {
+        int err = errno;
+        prctl(PR_SET_SECUREBITS, securebits_);
+        throw sys_error("identity: effective uid", std::to_string(id.host_uid), err);
+    }
+    switched_ = true;
+    setfsuid(0);
+}
+
+RunOwner::~RunOwner() {
+    if (!switched_) return;
+    // Both cannot fail: our real and saved uid are 0, and we hold CAP_SETPCAP.
+    [[maybe_unused]] int rc = setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1));
+    prctl(PR_SET_SECUREBITS, securebits_);
+}
 
 bool cap_user_quotas() {
     // The kernel counts these per user namespace and again at its creator's

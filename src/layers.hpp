@@ -69,6 +69,23 @@ void release_identity(Identity& id);
 // Writes uid_map/gid_map (and setgroups) of the freshly cloned child.
 void write_id_maps(pid_t child, const Identity& id);
 
+// While alive (root only): our effective uid is the run's host uid, while
+// the file-system uid and the capabilities stay root's. A user namespace made
+// meanwhile (the run's clone) is owned by the run's uid, so the kernel charges
+// the run's per-user quotas (inotify, pending signals, message queues) to that
+// uid and not to root's share, which the host's daemons need.
+class RunOwner {
+public:
+    explicit RunOwner(const Identity& id);
+    ~RunOwner();
+    RunOwner(const RunOwner&) = delete;
+    RunOwner& operator=(const RunOwner&) = delete;
+
+private:
+    bool switched_ = false;
+    int securebits_ = 0;
+};
+
 // Run by pid 1, with its capabilities, inside the run's user namespace:
 // small inotify and fanotify quotas of its own. False if they could not be set.
 bool cap_user_quotas();

@@ -256,13 +256,17 @@ int Run::execute() {
     if (out.get() >= 0) ctx.stdio[1] = out.get();
     if (err.get() >= 0) ctx.stdio[2] = err.get();
 
-    // 3. Clone, map ids, join the cgroup (v1: the child joins itself), release the child.
+    // 3. Clone (the run's user namespace owned by the run's uid), map ids,
+    // join the cgroup (v1: the child joins itself), release the child.
     bool born_in_cgroup = false;
-    if (cgroup_ && cgroup_->clone_into_fd() >= 0) {
-        child_ = spawn_child(ctx, cgroup_->clone_into_fd());
-        born_in_cgroup = child_.pid > 0;
+    {
+        RunOwner owner(id);
+        if (cgroup_ && cgroup_->clone_into_fd() >= 0) {
+            child_ = spawn_child(ctx, cgroup_->clone_into_fd());
+            born_in_cgroup = child_.pid > 0;
+        }
+        if (!born_in_cgroup) child_ = spawn_child(ctx);
     }
-    if (!born_in_cgroup) child_ = spawn_child(ctx);
     pidfd_.reset(child_.pidfd);
     log_step("cloned");
     go.read.reset();

@@ -5,10 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -238,6 +241,32 @@ TEST_CASE("memory no process maps (System V shm, memfd) cannot get past the memo
         CHECK(verdict(r) == "runtime_error");
         CHECK(json_field(r.report, "unapplied").find("memfd_create") != std::string::npos);
     }
+}
+
+TEST_CASE("a run's user namespace is owned by the run's own uid, never root, so its quotas are not root's", "[limits]") {
+    WorkDir dir;
+    dir.add_program("sleeper");
+    std::thread runner([&] { run(dir, {"--profile", "c", "--", "./sleeper", "3000"}); });
+    std::vector<pid_t> pids;
+    for (int i = 0; i < 200 && pids.empty(); ++i) {
+        usleep(20 * 1000);
+        pids = processes_running(dir.path() / "sleeper");
+    }
+    uid_t owner = 0;
+    struct stat proc {};
+    bool seen = false;
+    if (!pids.empty()) {
+        const std::string at = "/proc/" + std::to_string(pids[0]);
+        int ns = open((at + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+        seen = ns >= 0 && ioctl(ns, NS_GET_OWNER_UID, &owner) == 0 && stat(at.c_str(), &proc) == 0;
+        if (ns >= 0) close(ns);
+    }
+    runner.join();
+    REQUIRE(seen);
+    // The kernel charges inotify instances, pending signals and message
+    // queues up to the namespace's owner: the run's uid, whose share is its own.
+    CHECK(owner != 0);
+    CHECK(owner == proc.st_uid);
 }
 
 TEST_CASE("a processes limit of N is N tasks for the program, our init not among them", "[limits]") {
