@@ -115,11 +115,11 @@ RunOwner::~RunOwner() {
 }
 
 bool cap_user_quotas() {
-    // The kernel counts these per user namespace and again at its creator's
-    // level: a run's are charged to the invoking user too (root, when root
-    // starts us), whose share (128 inotify instances by default) the host's
-    // own daemons then lack. The sysctl set written is the writer's
-    // namespace's, through whichever procfs.
+    // The kernel counts these per user namespace and again at its owner's
+    // level: a run's are charged to the invoking user too (to the run's own
+    // uid when root starts us: RunOwner), whose 128 inotify instances by
+    // default its other processes and concurrent runs share. The sysctl set
+    // written is the writer's namespace's, through whichever procfs.
     struct Quota {
         const char* name;
         const char* value;

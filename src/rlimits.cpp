@@ -75,9 +75,9 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
         if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
     }
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
-    // The kernel charges queued signals and POSIX message queues to the
-    // invoking user too (root included), across user namespaces: a run must
-    // not take the host's share.
+    // The kernel charges queued signals and POSIX message queues up to the
+    // owner of the run's user namespace too (the invoking user; the run's own
+    // uid when root starts us): concurrent runs share that owner's budget.
     cap_at(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024);
     cap_at(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 64 << 10);
     // Priorities may only be lowered, whatever the caller had.
