@@ -408,11 +408,14 @@ void tidy_below(int fd, const Walk& w, int depth) {
             if (sub >= 0) tidy_below(sub, w, depth + 1);
             continue;
         }
-        if (!S_ISREG(st.st_mode) || !since(st.st_ctim, w.began)) continue;
-        if (w.file_size && since(st.st_mtim, w.began) && static_cast<std::uint64_t>(st.st_size) == *w.file_size)
-            w.done.file_at_limit = true;
+        if (!S_ISREG(st.st_mode)) continue;
+        // (Data written within the tick the run began in counts: a short run
+        // on a coarse clock may write all of it there.)
+        const bool written = st.st_mtim.tv_sec > w.began.tv_sec ||
+                             (st.st_mtim.tv_sec == w.began.tv_sec && st.st_mtim.tv_nsec >= w.began.tv_nsec);
+        if (w.file_size && written && static_cast<std::uint64_t>(st.st_size) == *w.file_size) w.done.file_at_limit = true;
         bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
-        if (setid && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;
+        if (setid && since(st.st_ctim, w.began) && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;
     }
     closedir(d);
 }

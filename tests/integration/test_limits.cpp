@@ -322,11 +322,11 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
 
     // A child stopped by the limit (a compiler's cc1plus writing a precompiled
     // header) fails its parent: a failed run that left a file at the limit.
-    Result child = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5M /dev/zero > big; exit 1"});
+    Result child = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5242880 /dev/zero > big; exit 1"});
     INFO(child.err << child.report);
     CHECK(verdict(child) == "output_limit");
     CHECK(child.status == 137);
-    Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5M /dev/zero > big; exit 0"});
+    Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5242880 /dev/zero > big; exit 0"});
     CHECK(verdict(fine) == "ok");   // the parent carried on: its verdict
     CHECK(fs::file_size(out) == (1u << 20));
 }
