@@ -96,6 +96,8 @@ RunOwner::RunOwner(const Identity& id) {
     securebits_ = prctl(PR_GET_SECUREBITS);
     // Keep the capabilities across the change of effective uid, so that the
     // file-system uid can go back to root's (CLONE_INTO_CGROUP checks it).
+    // The child inherits the bit; pid 1 changes its ids once, keeping its
+    // capabilities anyway, and the target holds none for it to keep.
     if (securebits_ < 0 || prctl(PR_SET_SECUREBITS, securebits_ | SECBIT_NO_SETUID_FIXUP) != 0)
         throw sys_error("identity: keep capabilities (PR_SET_SECUREBITS)");
     if (setresuid(static_cast<uid_t>(-1), id.host_uid, static_cast<uid_t>(-1)) != 0) {
