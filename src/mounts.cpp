@@ -389,6 +389,7 @@ struct Walk {
     AfterRun& done;
 };
 
+// Whether `t` is later than `began`.
 bool since(const timespec& t, const timespec& began) {
     return t.tv_sec > began.tv_sec || (t.tv_sec == began.tv_sec && t.tv_nsec > began.tv_nsec);
 }
@@ -411,8 +412,7 @@ void tidy_below(int fd, const Walk& w, int depth) {
         if (!S_ISREG(st.st_mode)) continue;
         // (Data written within the tick the run began in counts: a short run
         // on a coarse clock may write all of it there.)
-        const bool written = st.st_mtim.tv_sec > w.began.tv_sec ||
-                             (st.st_mtim.tv_sec == w.began.tv_sec && st.st_mtim.tv_nsec >= w.began.tv_nsec);
+        const bool written = !since(w.began, st.st_mtim);
         if (w.file_size && written && static_cast<std::uint64_t>(st.st_size) == *w.file_size) w.done.file_at_limit = true;
         bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
         if (setid && since(st.st_ctim, w.began) && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;
