@@ -47,7 +47,7 @@ Identity reserve_identity(const UidRange& range) {
     if (range.count == 0) throw Error("uid range: no uids to hand out (--uid-range FIRST:COUNT)");
     if (range.first == 0 || range.count > 0xFFFFFFFFu - range.first)
         throw Error("uid range: must not start at 0 or wrap past the largest uid (the run would be host root)");
-    mkdir("/run/sandboxrun", 0755);
+    if (mkdir("/run/sandboxrun", 0755) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", "/run/sandboxrun");
     if (mkdir(slot_dir, 0700) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", slot_dir);
 
     // Start at a random slot so concurrent runs rarely contend for the same lock.

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
 
@@ -104,8 +106,15 @@ void mount_proc(const std::string& path) {
     // hidepid=invisible: a process sees only what it could ptrace; fall back
     // on kernels that refuse the option inside a user namespace.
     if (mount("proc", path.c_str(), "proc", flags, "hidepid=invisible") != 0 &&
-        mount("proc", path.c_str(), "proc", flags, nullptr) != 0)
+        mount("proc", path.c_str(), "proc", flags, nullptr) != 0) {
+        if (errno == EPERM)   // the kernel's rule for a procfs in a user namespace
+            throw Error("mounts: mount proc: /proc: Operation not permitted: the kernel mounts a fresh /proc in a "
+                        "user namespace only where the host's /proc is fully visible, and here parts of it are "
+                        "covered (a container's masked /proc/sys, /proc/kcore...): run sandboxrun where /proc is "
+                        "unmasked (docker: --security-opt systempaths=unconfined) or use a profile with "
+                        "filesystem.proc = false");
         throw sys_error("mounts: mount proc", "/proc");
+    }
     for (const char* entry : proc_read_only) self_bind_read_only(path + "/" + entry);
     for (const char* entry : proc_masked) {
         std::string file = path + "/" + entry;
@@ -351,7 +360,21 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         }
         op.fd = open_bind_tree(op, ns);
         if (op.fd < 0 && ns >= 0) {
-            warnings.push_back("bind " + op.target + ": no idmapped mount (" + std::strerror(errno) +
+            const std::string why = std::strerror(errno);
+            // Without the idmap the run writes as its own host uid: a bind it
+            // cannot write would fail every compile step quietly (overlayfs,
+            // a container's root, takes no idmapped mount).
+            const bool writable = (st.st_uid == id.host_uid && (st.st_mode & S_IWUSR)) ||
+                                  (st.st_gid == id.host_gid && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
+            if (!writable) {
+                for (auto& e : userns) close(e.second);
+                close_prepared(plan);
+                throw Error(fmt::format("mounts: bind {}: {} takes no idmapped mount on its file system ({}), and the run "
+                                        "(host uid {}) cannot write it (owner uid {}, mode {:04o}): use a directory on "
+                                        "ext4, xfs, btrfs or tmpfs, one the --uid-range uids may write, or --cwd-mode ro",
+                                        op.target, op.source, why, id.host_uid, st.st_uid, st.st_mode & 07777));
+            }
+            warnings.push_back("bind " + op.target + ": no idmapped mount (" + why +
                                "): files the run writes there belong to host uid " + std::to_string(id.host_uid));
             op.fd = open_bind_tree(op, -1);
         }

@@ -5,13 +5,16 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -180,6 +183,50 @@ TEST_CASE("a caller that ignores SIGCHLD, or has umask 0177, gets the run it ask
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "0022\n");
+}
+
+TEST_CASE("hosts it cannot serve are named before the run: a work dir on overlayfs, a container's masked /proc") {
+    WorkDir dir, layers;
+    binary();   // the unprivileged copy is made here, not in the child below
+    for (const char* d : {"lower", "upper", "work"}) fs::create_directory(layers.path() / d);
+    pid_t pid = fork();
+    if (pid == 0) {
+        // A private mount namespace, as a container would give: nothing here reaches the host's mounts.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(77);
+        std::ofstream out(layers.path() / "result.txt");
+        if (!unprivileged()) {   // root's runs write as their own uid where no idmapped mount can be had
+            const std::string l = layers.path().string();
+            const std::string opts = "lowerdir=" + l + "/lower,upperdir=" + l + "/upper,workdir=" + l + "/work";
+            if (mount("overlay", dir.path().c_str(), "overlay", 0, opts.c_str()) != 0 || chmod(dir.path().c_str(), 0755) != 0)
+                _exit(77);
+            Result r = run(dir, {"--profile", "c", "--", "/bin/sh", "-c", "echo x > f"});
+            // A kernel that idmaps overlayfs lets the run write; one that does not must say so, not fail the command.
+            out << "overlay " << (r.status == 0 && fs::exists(dir.path() / "f") ? "written" : std::to_string(r.status)) << " "
+                << (contains(r.err, "takes no idmapped mount") ? "named" : "unnamed") << "\n";
+            if (umount2(dir.path().c_str(), MNT_DETACH) != 0) {
+                out.close();
+                _exit(78);
+            }
+        }
+        if (mount("/proc/sys", "/proc/sys", nullptr, MS_BIND, nullptr) != 0 ||
+            mount(nullptr, "/proc/sys", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+            _exit(77);
+        Result proc = run(dir, {"--profile", "c", "--", "/bin/true"});
+        out << "proc " << proc.status << " " << (contains(proc.err, "fully visible") ? "named" : "unnamed") << "\n";
+        out.close();   // _exit flushes nothing
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    REQUIRE(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77) {
+        WARN("cannot make a private overlay or /proc/sys mount here");
+        return;
+    }
+    std::string result = layers.read("result.txt");
+    INFO(result);
+    if (!unprivileged()) CHECK((contains(result, "overlay written") || contains(result, "overlay 125 named")));
+    CHECK(contains(result, "proc 125 named"));
 }
 
 TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wait cleanly") {
