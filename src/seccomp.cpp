@@ -62,6 +62,7 @@ constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NE
 constexpr std::uint32_t forbidden_ioctls[] = {
     TIOCSTI, TIOCLINUX, TIOCSETD,
     FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,
+    _IOW('f', 4, long), _IOW('f', 4, int),   // ext4's own EXT4_IOC_SETVERSION (and its 32-bit form)
     FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,
 };
 

@@ -260,6 +260,7 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
         {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
+        {"ext4_setversion", "ioctl"},
     };
     for (const std::string profile : {"c", "python"}) {
         for (const auto& [name, syscall] : calls) {
