@@ -13,6 +13,7 @@
 #include "sandboxrun/seccomp.hpp"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/fscrypt.h>
 #include <linux/fsverity.h>
@@ -71,6 +72,14 @@ constexpr std::uint32_t forbidden_ioctls[] = {
 // (READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_NO_RANDOMIZE) or emulates other
 // systems; a judged program needs none of that.
 constexpr std::uint32_t allowed_personalities[] = {0, 0xffffffff};
+
+// fallocate modes that respect RLIMIT_FSIZE: a plain allocation (what
+// posix_fallocate and linkers ask for), zeroing that may grow the file, and
+// punching holes (cp's sparse copies). FALLOC_FL_KEEP_SIZE alone allocates
+// blocks past the end that the file-size limit never sees (gigabytes of the
+// host's disk in one call), INSERT_RANGE grows a file past the limit.
+constexpr std::uint32_t allowed_fallocate_modes[] = {0, FALLOC_FL_ZERO_RANGE,
+                                                     FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE};
 
 struct FilterCtx {
     scmp_filter_ctx ctx;
@@ -132,6 +141,13 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
     }
     case ArgCheck::enosys:
         return add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), s);
+    case ArgCheck::own_process:
+        add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A0(SCMP_CMP_EQ, 0)});
+        return add_rule(ctx, SCMP_ACT_ERRNO(EPERM), s, {SCMP_A0(SCMP_CMP_NE, 0)});
+    case ArgCheck::allocate_in_size:
+        for (auto mode : allowed_fallocate_modes)
+            add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, mode)});
+        return;
     }
 }
 

@@ -120,9 +120,10 @@ constexpr M credentials_members[] = {
     {"getgroups"}, {"capget"},
 };
 
-// setrlimit/prlimit64 need no argument check: raising a hard limit needs
-// CAP_SYS_RESOURCE in the initial user namespace, which a target never has,
-// and other processes it could reach belong to the same run.
+// Raising a hard limit needs CAP_SYS_RESOURCE in the initial user namespace,
+// which a target never has. prlimit64 reaches only the caller (pid 0): the
+// run's pid 1 has the target's uid, and a hard RLIMIT_CPU of 1 s set on it
+// got it killed mid-run.
 constexpr M resources_members[] = {
     {"getrlimit"}, {"setrlimit"}, {"prlimit64"}, {"getpriority"},
 };
@@ -243,7 +244,7 @@ constexpr SyscallGroup groups[] = {
 
 // A setuid file left in a writable bind keeps its bit on the host, where a
 // root-owned work dir makes it root's: the mode checks refuse to create one.
-constexpr std::array<std::pair<std::string_view, ArgCheck>, 13> standard_checks{{
+constexpr std::array<std::pair<std::string_view, ArgCheck>, 15> standard_checks{{
     {"clone", A::clone_no_namespace},
     {"ioctl", A::ioctl_safe_request},
     {"socket", A::socket_family},
@@ -257,6 +258,8 @@ constexpr std::array<std::pair<std::string_view, ArgCheck>, 13> standard_checks{
     {"open", A::create_no_setid},
     {"openat", A::create_no_setid},
     {"openat2", A::enosys},
+    {"prlimit64", A::own_process},
+    {"fallocate", A::allocate_in_size},
 }};
 
 constexpr std::string_view always_allowed[] = {"write", "execve", "exit_group"};

@@ -23,6 +23,8 @@ enum class ArgCheck {
     mode_no_setid,        // chmod, fchmod, fchmodat, creat: no setuid/setgid bit in the mode
     create_no_setid,      // open, openat: no O_CREAT/O_TMPFILE, or no setuid/setgid bit in the mode
     enosys,               // openat2: its flags and mode live in memory; ENOSYS makes callers fall back
+    own_process,          // prlimit64: pid 0 (the caller) only; another pid gets EPERM
+    allocate_in_size,     // fallocate: modes that allocate no block beyond the file's size
 };
 
 struct GroupMember {

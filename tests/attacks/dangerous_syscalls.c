@@ -17,6 +17,7 @@
 #include <sys/ptrace.h>
 #include <sys/quota.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -97,6 +98,17 @@ static long call(const char* name) {
     if (!strcmp(name, "sethostname")) return sethostname("escaped", 7);
     if (!strcmp(name, "syslog")) return syscall(SYS_syslog, 3 /* READ_ALL */, buf, sizeof buf);
     if (!strcmp(name, "acct")) return acct(NULL);
+    if (!strcmp(name, "prlimit_init")) {   // a hard CPU limit on the run's pid 1 got it killed mid-run
+        struct rlimit cpu;
+        if (prlimit(1, RLIMIT_CPU, NULL, &cpu) != 0) return -1;
+        return prlimit(1, RLIMIT_CPU, &cpu, NULL);   // no change even if it got through
+    }
+    if (!strcmp(name, "fallocate_keep_size")) {   // blocks past the end, unseen by RLIMIT_FSIZE
+        int fd = open("fallocate-probe", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd < 0) return -1;
+        unlink("fallocate-probe");
+        return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20);
+    }
     errno = ENOSYS;
     return -2;
 }

@@ -260,7 +260,7 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
         {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
-        {"ext4_setversion", "ioctl"},
+        {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"},
     };
     for (const std::string profile : {"c", "python"}) {
         for (const auto& [name, syscall] : calls) {
@@ -287,6 +287,11 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         INFO(c3.out << c3.err);
         CHECK(c3.status == 0);
         CHECK(contains(c3.out, "CONTAINED clone3_newuser: ENOSYS"));
+        // prlimit64 reaches the caller only: the run's pid 1 has the target's uid.
+        Result pl = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", "prlimit_init"});
+        INFO(pl.out << pl.err);
+        CHECK(pl.status == 0);
+        CHECK(contains(pl.out, "CONTAINED prlimit_init: EPERM"));
     }
 }
 
