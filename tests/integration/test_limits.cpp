@@ -229,6 +229,18 @@ TEST_CASE("memory written to tmpfs counts against the run", "[limits]") {
     CHECK(tiny.status == 137);
 }
 
+TEST_CASE("a sized tmpfs runs out of inodes long before kernel memory does", "[limits]") {
+    // Empty files take no tmpfs size; unprivileged, nothing else would stop them.
+    WorkDir dir;
+    Result r = run_limited(dir, "tmpfs_inodes", {"--tmpfs", "/tmp:64MiB", "--memory", "512MiB", "--wall-time", "60s"},
+                           {"/tmp", "100000"});
+    INFO(r.out << r.err << r.report);
+    CHECK(verdict(r) == "ok");
+    REQUIRE(r.out.starts_with("created "));
+    CHECK(std::stol(r.out.substr(8)) <= 64 * 1024 / 4);
+    CHECK(r.out.find(": ENOSPC") != std::string::npos);
+}
+
 TEST_CASE("memory no process maps (System V shm, memfd) cannot get past the memory limit", "[limits]") {
     WorkDir dir;
     Result r = run_limited(dir, "unmapped_memory", {"--memory", "64MiB", "--file-size", "1GiB"}, {"256"});
