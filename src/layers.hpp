@@ -114,6 +114,8 @@ struct MountPlan {
     std::vector<MountOp> ops;           // applied in order
     std::string chdir;                  // the target's starting directory
     std::vector<pid_t> idmap_helpers;   // killed, reaped by close_prepared
+    // One idmap user namespace per on-disk owner, closed by close_prepared.
+    std::vector<std::pair<std::pair<uid_t, gid_t>, int>> idmaps;
 };
 
 // Resolves bind sources (symlinks among them are recreated, not followed);
@@ -130,7 +132,14 @@ int open_bind_tree(const MountOp& op, int idmap_userns);
 // to the directory's owner on the host. Returns warnings for binds it could
 // not idmap (they stay plain binds).
 std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id);
-// Closes the prepared fds and reaps the idmap helpers.
+// Root only: lets the run reopen its stdio through /dev/stdin, /dev/stdout
+// (/proc/self/fd), which checks the file's owner and mode against the run's
+// uid. `fd` (to become the target's stdio) is replaced in place: a file
+// sandboxrun opened (`ours`) by the same file opened through an idmapped
+// mount of it alone (read-only for reading), a pipe by itself with the
+// run's access added. Nothing else, and nothing where the run has access.
+void let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id);
+// Closes the prepared fds and idmaps, and reaps the idmap helpers.
 void close_prepared(MountPlan& plan);
 
 // Child side, in the new mount namespace: builds the root and pivots into it.

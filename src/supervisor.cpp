@@ -154,7 +154,8 @@ int Run::execute() {
     UniqueFd err = open_stdio(inv_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, "--stderr", policy_);
     // --stdout and --stderr naming one file: one open file, one offset, as
     // `>f 2>&1` would; two opens would overwrite each other's output.
-    if (out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get())) err.reset(dup(out.get()));
+    const bool err_is_out = out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get());
+    if (err_is_out) err.reset(dup(out.get()));
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
@@ -185,8 +186,13 @@ int Run::execute() {
         MountPlan& plan;
         ~PlanGuard() { close_prepared(plan); }
     } plan_guard{plan};
-    if (id.privileged)
+    if (id.privileged) {
         for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
+        let_run_reopen(in.get() >= 0 ? in.get() : 0, in.get() >= 0, plan, id);
+        let_run_reopen(out.get() >= 0 ? out.get() : 1, out.get() >= 0, plan, id);
+        if (err_is_out) dup3(out.get(), err.get(), O_CLOEXEC);
+        else let_run_reopen(err.get() >= 0 ? err.get() : 2, err.get() >= 0, plan, id);
+    }
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.

@@ -535,6 +535,51 @@ TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "
     CHECK(r.status == 0);
 }
 
+TEST_CASE("the run reopens /dev/stdin and /dev/stdout whoever owns its files and pipes", "[limits]") {
+    // Started by root, the run's uid is none of the caller's: the reopen
+    // checks the file's owner and mode (0600 input, root's new output file,
+    // root's 0600 pipes) against it.
+    WorkDir tests, dir;
+    tests.write("1.in", "judge input\n");
+    fs::permissions(tests.path() / "1.in", fs::perms::owner_read | fs::perms::owner_write);
+    dir.add_program("reopen_stdin");
+    Result r = run(dir, {"--profile", "c", "--stdin", (tests.path() / "1.in").string(), "--stdout",
+                         (tests.path() / "1.out").string(), "--", "./reopen_stdin", "reopen-out"});
+    INFO(r.out << r.err << r.report);
+    CHECK(r.status == 0);
+    CHECK(tests.read("1.out") == "write /dev/stdin: refused\njudge input\n");
+    CHECK(tests.read("1.in") == "judge input\n");
+    CHECK((fs::status(tests.path() / "1.in").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    struct stat out_st {};
+    CHECK(stat((tests.path() / "1.out").c_str(), &out_st) == 0);
+    CHECK(out_st.st_uid == (run_as() > 0 ? static_cast<uid_t>(run_as()) : geteuid()));
+
+    // `echo ... | sandboxrun ... | judge`: both pipes are the caller's, mode 0600.
+    int in_pipe[2], out_pipe[2];
+    REQUIRE(pipe(in_pipe) == 0);
+    REQUIRE(pipe(out_pipe) == 0);
+    const std::string piped = "piped input\n";
+    REQUIRE(write(in_pipe[1], piped.data(), piped.size()) == static_cast<ssize_t>(piped.size()));
+    close(in_pipe[1]);
+    if (run_as() > 0) {   // a user's pipes are the user's
+        REQUIRE(fchown(in_pipe[0], run_as(), run_as()) == 0);
+        REQUIRE(fchown(out_pipe[1], run_as(), run_as()) == 0);
+    }
+    Result p = run(dir, {"--profile", "c", "--", "./reopen_stdin", "reopen-out"}, 60, "", [&] {
+        dup2(in_pipe[0], 0);
+        dup2(out_pipe[1], 1);
+    });
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    std::string got(4096, '\0');
+    ssize_t n = read(out_pipe[0], got.data(), got.size());
+    close(out_pipe[0]);
+    got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    INFO(got << p.err << p.report);
+    CHECK(p.status == 0);
+    CHECK(got.ends_with("\npiped input\n"));
+}
+
 TEST_CASE("open_files = 4 leaves the program exactly one descriptor beyond stdio, files as stdio too", "[limits]") {
     WorkDir dir;
     dir.add_program("open_files");
