@@ -11,6 +11,7 @@
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
+#include "layers.hpp"
 
 #ifndef SANDBOXRUN_VERSION
 #define SANDBOXRUN_VERSION "0.1.0"
@@ -170,6 +171,23 @@ UidRange parse_uid_range(const std::string& text) {
     // (Compared without adding: a sum could wrap around past 0, which is root.)
     if (first >= 0xFFFFFFFFULL || count > 0xFFFFFFFFULL - first) throw bad("the range goes past the largest uid");
     return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
+}
+
+// A profile a run could rewrite, or plant where the next run looks first,
+// would let one run widen the next one's sandbox (rw = ["/:/host"]). The
+// invoking directory counts whatever this step's cwd mode (an earlier step
+// may have had it writable).
+void refuse_profiles_runs_can_write(const std::vector<std::string>& profile_path, const Policy& policy) {
+    const WritableDirs writable(policy);
+    auto refuse_beneath = [&](const std::string& path, std::string_view what) {
+        if (auto w = writable.find(path))
+            throw Error(fmt::format("{} {} lies beneath {}, a directory runs can write: a run could rewrite or plant "
+                                    "the profile of the next run; keep profiles elsewhere",
+                                    what, path, w->root));
+    };
+    for (const std::string& source : policy.sources)
+        if (!source.starts_with("<stock>/")) refuse_beneath(source, "profile");
+    for (const std::string& dir : profile_search_dirs(profile_path)) refuse_beneath(dir, "profile directory");
 }
 
 void apply_overrides(const CLI::App& app, const Options& o, Policy& p) {
@@ -394,6 +412,7 @@ Invocation parse_command_line(int argc, char** argv) {
         inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
         apply_overrides(app, o, inv.policy);
         validate_policy(inv.policy);
+        if (inv.command != Command::explain) refuse_profiles_runs_can_write(o.profile_path, inv.policy);
     } catch (const Error& e) {
         refuse(e.what());
     }

@@ -134,10 +134,11 @@ WritableDirs::WritableDirs(const Policy& policy) {
     // Whatever this step's cwd mode, an earlier run in the same directory may
     // have had it writable (the stock profiles' default). A directory that is
     // gone (or deeper than PATH_MAX) holds nothing to resolve.
+    // (Except /, which no run may have writable: refused by the supervisor.)
     char buf[PATH_MAX];
     if (getcwd(buf, sizeof buf)) {
         cwd_ = buf;
-        roots_.push_back(cwd_);
+        if (cwd_ != "/") roots_.push_back(cwd_);
     }
     for (const Bind& b : policy.fs.binds) {
         auto covered = [&](const std::string& root) { return beneath(b.source, root).has_value(); };

@@ -603,7 +603,7 @@ ProfileResolver stock_resolver() {
     };
 }
 
-ProfileResolver default_resolver(std::vector<std::string> dirs) {
+std::vector<std::string> profile_search_dirs(std::vector<std::string> dirs) {
     if (const char* env = std::getenv("SANDBOXRUN_PROFILE_PATH")) {
         std::string_view rest = env;
         while (!rest.empty()) {
@@ -614,7 +614,11 @@ ProfileResolver default_resolver(std::vector<std::string> dirs) {
         }
     }
     dirs.emplace_back("/etc/sandboxrun/profiles");
-    return [dirs = std::move(dirs)](const std::string& name) -> std::optional<ProfileText> {
+    return dirs;
+}
+
+ProfileResolver default_resolver(std::vector<std::string> dirs) {
+    return [dirs = profile_search_dirs(std::move(dirs))](const std::string& name) -> std::optional<ProfileText> {
         if (name.find('/') != std::string::npos || name.ends_with(".toml")) {
             auto text = read_file(name);
             if (!text) throw sys_error("reading profile", name, ENOENT);

@@ -181,6 +181,11 @@ int Run::execute() {
     char cwd_buf[4096] = "";
     if (policy_.fs.cwd != CwdMode::none && !getcwd(cwd_buf, sizeof cwd_buf))
         throw sys_error("supervisor: getcwd (the invoking directory is bound at " + policy_.fs.workdir + ")");
+    // systemd starts services in /: bound writable (idmapped to its owner,
+    // root) that would be the host's whole tree.
+    if (policy_.fs.cwd != CwdMode::none && std::string_view(cwd_buf) == "/")
+        throw Error("the invoking directory is /, which would be bound at " + policy_.fs.workdir +
+                    ": start sandboxrun in the submission's directory, or use --cwd-mode none");
     MountPlan plan = plan_mounts(policy_, cwd_buf);
     struct PlanGuard {
         MountPlan& plan;

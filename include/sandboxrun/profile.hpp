@@ -21,10 +21,14 @@ struct ProfileText {
 // Finds a profile by name; nullopt if there is none of that name.
 using ProfileResolver = std::function<std::optional<ProfileText>(const std::string& name)>;
 
-// Looks in `dirs`, then $SANDBOXRUN_PROFILE_PATH (colon-separated), then
-// /etc/sandboxrun/profiles, then the stock profiles compiled into the binary.
-// A name containing '/' or ending in ".toml" is read as a path. When nothing
-// is found it throws Error listing every place it looked (not nullopt).
+// `dirs`, then $SANDBOXRUN_PROFILE_PATH (colon-separated), then
+// /etc/sandboxrun/profiles: where profiles are looked for by name.
+std::vector<std::string> profile_search_dirs(std::vector<std::string> dirs);
+
+// Looks in profile_search_dirs(dirs), then the stock profiles compiled into
+// the binary. A name containing '/' or ending in ".toml" is read as a path.
+// When nothing is found it throws Error listing every place it looked (not
+// nullopt).
 ProfileResolver default_resolver(std::vector<std::string> dirs);
 
 // The stock profiles compiled into the binary, and nothing else (nullopt for

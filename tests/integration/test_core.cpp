@@ -463,13 +463,13 @@ TEST_CASE("a disallowed syscall kills the run and is named") {
 }
 
 TEST_CASE("a custom profile's filter is cached (root: 0600 in a 0700 dir) and still enforced from the cache") {
-    WorkDir dir;
+    WorkDir dir, profiles;   // (profiles may not lie where runs write)
     // An errno rule no stock profile has: the build-time table holds no program for it.
     // (Allowing sched_setscheduler instead would hit the table: that is the pascal profile.)
-    dir.write("custom.toml", "extends = \"c\"\n[syscalls]\nerrno = { sched_setscheduler = \"EPERM\" }\n");
+    profiles.write("custom.toml", "extends = \"c\"\n[syscalls]\nerrno = { sched_setscheduler = \"EPERM\" }\n");
     dir.add_program("forbidden_syscall");
     for (int round = 0; round < 2; ++round) {
-        Result r = run(dir, {"--profile", "./custom.toml", "--", "./forbidden_syscall", "ptrace"});
+        Result r = run(dir, {"--profile", (profiles.path() / "custom.toml").string(), "--", "./forbidden_syscall", "ptrace"});
         INFO("round " << round << ": " << r.err << r.report);
         CHECK(verdict(r) == "syscall_violation");
         CHECK(json_field(r.report, "name") == "\"ptrace\"");
@@ -509,6 +509,41 @@ TEST_CASE("python runs with the python profile") {
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "6\n");
+}
+
+TEST_CASE("profiles where runs write and / as the invoking directory are refused") {
+    // A run that rewrites /box/judge.toml (rw = ["/:/host"]) escapes in the next run that loads it.
+    WorkDir dir, profiles;
+    dir.write("judge.toml", "extends = \"c\"\n");
+    profiles.write("judge.toml", "extends = \"c\"\n");
+    const std::string outside = (profiles.path() / "judge.toml").string();
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"--profile", "./judge.toml"},
+             {"--profile", "judge", "--profile-path", "."},
+             {"--profile", "c", "--profile-path", (dir.path() / "profiles").string()},   // not there yet: a run can make it
+             {"--profile", outside, "--rw-bind", profiles.path().string() + ":/data"},
+             {"--profile", "./judge.toml", "--cwd-mode", "none"}}) {
+        std::vector<std::string> a = args;
+        a.insert(a.end(), {"--", "/bin/true"});
+        Result r = run(dir, a);
+        INFO(a[0] << " " << a[1] << " " << a[2] << ": " << r.err);
+        CHECK(r.status == 125);
+        CHECK(contains(r.err, "a directory runs can write"));
+        CHECK(verdict(r) == "sandbox_error");
+    }
+    Result ok = run(dir, {"--profile", outside, "--", "/bin/true"});
+    INFO(ok.err);
+    CHECK(ok.status == 0);
+
+    // Started in / (systemd's default), the work dir bind would be the host's whole tree.
+    auto in_root = [] { [[maybe_unused]] int rc = chdir("/"); };
+    Result root = run(dir, {"--profile", "c", "--report", (dir.path() / "r.json").string(), "--", "/bin/true"}, 60, "", in_root);
+    INFO(root.err);
+    CHECK(root.status == 125);
+    CHECK(contains(root.err, "the invoking directory is /"));
+    Result none = run(dir, {"--profile", "c", "--cwd-mode", "none", "--", "/bin/true"}, 60, "", in_root);
+    INFO(none.err);
+    CHECK(none.status == 0);
 }
 
 TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind") {

@@ -206,8 +206,9 @@ TEST_CASE("/proc/sys and friends are read-only, host-wide /proc files masked, /s
     CHECK(read_file("/proc/sys/kernel/core_pattern") == core_pattern);
 
     // A profile that asks for /sys gets it read-only.
-    dir.write("with_sys.toml", "extends = \"c\"\n[filesystem]\nsys = true\n");
-    Result ro = attack(dir, "sys_absent", {"ro"}, "./with_sys.toml");
+    WorkDir profiles;
+    profiles.write("with_sys.toml", "extends = \"c\"\n[filesystem]\nsys = true\n");
+    Result ro = attack(dir, "sys_absent", {"ro"}, (profiles.path() / "with_sys.toml").string());
     INFO(ro.out << ro.err);
     check_contained(ro);
     CHECK(contains(ro.out, "CONTAINED write /sys/"));
@@ -296,9 +297,9 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
 }
 
 TEST_CASE("with the network off there is no TCP, even for a profile that lists AF_INET", "[defense]") {
-    WorkDir dir;
-    dir.write("inet.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_INET\"]\n");
-    for (const std::string profile : {"c", "python", "./inet.toml"}) {
+    WorkDir dir, profiles;
+    profiles.write("inet.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_INET\"]\n");
+    for (const std::string& profile : {std::string("c"), std::string("python"), (profiles.path() / "inet.toml").string()}) {
         Result r = attack(dir, "tcp_connect", {"8080"}, profile);
         INFO(profile << ": " << r.out << r.err);
         check_contained(r);
@@ -351,8 +352,9 @@ TEST_CASE("sandboxrun check contains every attempt with every stock profile", "[
         CHECK(contains(r.out, line));
 
     // And it can tell: a profile that lets netlink sockets through is reported, exit 1.
-    dir.write("leaky.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_NETLINK\"]\n");
-    Result leaky = run(dir, {"--profile", "./leaky.toml", "check"}, 300);
+    WorkDir profiles;
+    profiles.write("leaky.toml", "extends = \"python\"\n[syscalls]\nsocket_families = [\"AF_UNIX\", \"AF_NETLINK\"]\n");
+    Result leaky = run(dir, {"--profile", (profiles.path() / "leaky.toml").string(), "check"}, 300);
     INFO(leaky.out << leaky.err);
     CHECK(leaky.status == 1);
     CHECK(contains(leaky.out, "NOT CONTAINED  socket-netlink"));

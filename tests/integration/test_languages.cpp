@@ -265,8 +265,9 @@ TEST_CASE("learn names the syscalls a command needs beyond its profile, as a fra
     CHECK(line.find("\"wait4\"") != std::string::npos);
 
     // base plus the fragment runs the command; base alone does not.
-    dir.write("learned.toml", "extends = \"base\"\n" + learned.out);
-    Result with = run(dir, {"--profile", "./learned.toml", "--", "./fork"});
+    WorkDir profiles;
+    profiles.write("learned.toml", "extends = \"base\"\n" + learned.out);
+    Result with = run(dir, {"--profile", (profiles.path() / "learned.toml").string(), "--", "./fork"});
     INFO(with.err << with.report);
     CHECK(verdict(with) == "ok");
     CHECK(with.out == "child exited 7\n");
