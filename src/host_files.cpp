@@ -10,6 +10,7 @@
 #include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -260,16 +261,21 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     }
     // A new file renamed over the name: what a run left there (a link to a
     // forged report, a file it made read-only) is replaced, never written through.
+    // The temporary name is random: a run cannot have made it beforehand.
     auto [dir, name] = parent_beneath(*where, option, path);
-    const std::string tmp = "." + name + ".sandboxrun-" + std::to_string(getpid());
-    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    UniqueFd fd(openat(dir.get(), tmp.c_str(), flags, 0644));
-    if (fd.get() < 0 && errno == EEXIST && unlinkat(dir.get(), tmp.c_str(), 0) == 0)
-        fd.reset(openat(dir.get(), tmp.c_str(), flags, 0644));
+    std::uint64_t nonce = 0;
+    if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce) throw sys_error(std::string(option) + ": getrandom", path);
+    const std::string tmp = fmt::format(".{}.sandboxrun-{:016x}", name, nonce);
+    UniqueFd fd(openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) throw sys_error(option, path);
     try {
         write_all(fd.get());
-        if (renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) throw sys_error(option, path);
+        // A directory the run made at the name (to fail the report and so
+        // the verdict) is swapped out to the temporary name, left to it.
+        if (renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0 &&
+            !((errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) &&
+              renameat2(dir.get(), tmp.c_str(), dir.get(), name.c_str(), RENAME_EXCHANGE) == 0))
+            throw sys_error(option, path);
     } catch (...) {
         unlinkat(dir.get(), tmp.c_str(), 0);
         throw;

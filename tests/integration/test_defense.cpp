@@ -578,11 +578,14 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
         Result forged = run(dir, {"--profile", "c", "--", "/bin/sh", "forge.sh"});
         CHECK(forged.status == 3);
         CHECK(verdict(forged) == "runtime_error");
-        // A directory in its place cannot be replaced: no report, and the judge is told (125).
-        Result blocked = run(dir, {"--profile", "c", "--", "/bin/mkdir", ".report.json"});
-        CHECK(blocked.status == 125);
-        CHECK(blocked.err.find("--report") != std::string::npos);
-        fs::remove(dir.path() / ".report.json");
+        // A directory in its place (to turn any verdict into 125, no report)
+        // is swapped out: the report is there, with the run's own verdict.
+        dir.write("block.sh", "mkdir -p .report.json/sub meta.txt/sub; exit 3\n");
+        Result blocked = run(dir, {"--profile", "c", "--meta", "meta.txt", "--", "/bin/sh", "block.sh"});
+        INFO(blocked.err);
+        CHECK(blocked.status == 3);
+        CHECK(verdict(blocked) == "runtime_error");
+        CHECK(dir.read("meta.txt").find("exitcode:3\n") != std::string::npos);
     }
     SECTION("a directory link the run planted, used by the next run's --stdout, --meta and --report") {
         REQUIRE(run(dir, {"--profile", "c", "--", "./plant_link", "/box/sub", elsewhere.path().string()}).status == 0);
