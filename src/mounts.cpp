@@ -65,6 +65,9 @@ void make_mountpoint(const std::string& path, bool directory) {
         mkdir_p(path);
         return;
     }
+    // One already there may lie in a read-only bind (a file bound over its own
+    // copy in a bound /etc): opening it for writing would fail.
+    if (struct stat st {}; stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return;
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST) throw sys_error("mounts: create mount point", "/" + path);
     if (fd >= 0) close(fd);

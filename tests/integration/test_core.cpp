@@ -316,6 +316,15 @@ TEST_CASE("a writable bind of a single file") {
     CHECK(data.read("f.txt") == "new\n");
 }
 
+TEST_CASE("a file bound over its own copy inside a read-only bind") {
+    // base binds ?/etc/ld.so.cache; --ro-bind /etc puts a read-only copy of it there first.
+    WorkDir dir;
+    Result r = run(dir, {"--profile", "c", "--ro-bind", "/etc", "--", "/bin/cat", "/etc/hostname"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == read_file("/etc/hostname"));
+}
+
 TEST_CASE("the attempts of `check` refuse to run outside a sandbox") {
     // socket-packet is harmless where it works: a raw socket opened and dropped.
     WorkDir dir;
