@@ -3,6 +3,7 @@
 // (exit, wall clock, CPU time over all processes, seccomp violations), kills
 // it whole, measures, and reports. The order of the run is this file.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/random.h>
@@ -10,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -59,7 +61,13 @@ bool same_file(int a, int b) {
 
 UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const char* option, const Policy& policy) {
     if (!path) return {};
-    return open_host_file(*path, flags, option, policy);
+    UniqueFd fd = open_host_file(*path, flags, option, policy);
+    // A file of /proc opened here is sandboxrun's own (/proc/self/mem: its
+    // memory, as root), which the run would get. (/dev/stdin leads through
+    // /proc to the caller's file, which is no /proc file.)
+    if (struct statfs sfs {}; fstatfs(fd.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+        throw Error(fmt::format("{}: {}: refused: a /proc file, opened by sandboxrun, would be its own", option, *path));
+    return fd;
 }
 
 // Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
@@ -165,8 +173,6 @@ int Run::execute() {
         const std::optional<std::string>& path;
         mode_t mode = 0;
     } stdio_files[] = {{in.get(), inv_.stdin_path}, {out.get(), inv_.stdout_path}, {err.get(), inv_.stderr_path}};
-    for (StdioFile& f : stdio_files)
-        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0) f.mode = st.st_mode & 07777;
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -198,6 +204,8 @@ int Run::execute() {
         if (err_is_out) dup3(out.get(), err.get(), O_CLOEXEC);
         else let_run_reopen(err.get() >= 0 ? err.get() : 2, err.get() >= 0, plan, id);
     }
+    for (StdioFile& f : stdio_files)   // (as the run gets them)
+        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0) f.mode = st.st_mode & 07777;
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.

@@ -577,6 +577,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--wall-time", "5 parsecs", "--", "/bin/true"}, 125, "--wall-time"},
         {{"--ro-bind", "/nonexistent-sbx-src:/x", "--", "/bin/true"}, 125, "/nonexistent-sbx-src"},
         {{"--profile", "c"}, 125, "command"},
+        {{"--stdout", "/proc/self/mem", "--", "/bin/true"}, 125, "/proc/self/mem: refused"},   // sandboxrun's own memory
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
     };
