@@ -1,7 +1,8 @@
 // The child: born into fresh user, mount, pid, net, ipc and uts namespaces,
 // it becomes pid 1 of the run. It builds the root, forks the target and then
-// only reaps, so that when it exits the kernel kills every process left in
-// the pid namespace: double-forked daemons and setsid()ed children included.
+// only reaps; when the target is gone (or the supervisor asks) it kills every
+// other process in the pid namespace, double-forked daemons and setsid()ed
+// children included, and reaps them too before it exits.
 #include <fcntl.h>
 #include <poll.h>
 #include <grp.h>
@@ -137,6 +138,18 @@ void close_all_but(std::vector<int> keep) {
     // for writing. Set first: the flag is the memory's, which the target
     // shares until its execve.
     prctl(PR_SET_DUMPABLE, 0);
+    // The supervisor ends a run (a limit, a violation) with SIGUSR1: we kill
+    // everything else and go on reaping, so that what the killed processes
+    // used (their peak RSS, and without a cgroup their CPU) is in our rusage.
+    // (The target's copy of the handler is gone at its execve.)
+    struct sigaction end{};
+    end.sa_handler = [](int) { kill(-1, SIGKILL); };
+    end.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &end, nullptr);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr1, nullptr);   // held by the supervisor, whose mask we inherit
     Handover handover;
     handover.quotas_capped = quotas_capped;
     pid_t target = spawn_target(ctx, handover);
@@ -157,8 +170,12 @@ void close_all_but(std::vector<int> keep) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL);
         if (pid == target) {
-            // The target is done; whatever else runs dies with us.
+            // The target is done; whatever else runs is killed and reaped
+            // here rather than by our exit, for the same reason.
             if (write(ctx.status_write, &status, sizeof status) != sizeof status) _exit(exit_sandbox_error);
+            kill(-1, SIGKILL);
+            while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+            }
             _exit(0);
         }
         if (pid < 0 && errno == ECHILD) _exit(exit_sandbox_error);

@@ -99,7 +99,7 @@ public:
     // An error between clone and the end of the run must not leave the run behind.
     ~Run() {
         if (child_.pid > 0 && !reaped_) {
-            kill_run();
+            kill_now();
             waitpid(child_.pid, nullptr, 0);
         }
     }
@@ -110,14 +110,27 @@ private:
     void log_step(const char* step) {
         if (inv_.verbose) print_step(t0_, step);
     }
+    // pid 1 is asked to end the run: it kills every other process and reaps
+    // them, so that what they used (their peak RSS; their CPU, all there is
+    // without a cgroup) is in its rusage. watch() kills at once if it has not
+    // ended within a second.
     void kill_run() {
         if (killed_) return;
         killed_ = true;
-        // SIGKILL to pid 1 of the run's pid namespace takes every process in it.
+        kill_by_us_ = monotonic_us() + 1'000'000;
+        syscall(SYS_pidfd_send_signal, child_.pidfd, SIGUSR1, nullptr, 0);
+    }
+    // SIGKILL to pid 1 of the run's pid namespace takes every process in it.
+    void kill_now() {
+        killed_ = true;
+        kill_by_us_ = 0;
         syscall(SYS_pidfd_send_signal, child_.pidfd, SIGKILL, nullptr, 0);
         if (cgroup_) cgroup_->kill_all();
     }
     void watch();
+    // Whether a limit the supervisor watches is reached at `now`; lowers
+    // `timeout_ms` to when it next needs a look.
+    bool limit_reached(std::uint64_t now, long& timeout_ms);
     // Reads the target's wait status from pid 1 once; true if it was there.
     bool read_target_status() {
         int status = 0;
@@ -142,6 +155,7 @@ private:
     UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
     int output_fds_[2] = {-1, -1};   // --stdout, --stderr (owned by execute)
     bool killed_ = false;
+    std::uint64_t kill_by_us_ = 0;   // when a run asked to end is killed (0: not pending)
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
     // The target's wait status, and the counters read when it arrived: pid 1
@@ -223,7 +237,9 @@ int Run::execute() {
         if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
         if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole "
                                                           "seconds, not the sum over the run (the verdict still "
-                                                          "compares the measured sum)");
+                                                          "compares the measured sum: every process the run's init "
+                                                          "or a parent reaps, not one the kernel reaps because its "
+                                                          "parent ignores SIGCHLD; the wall limit bounds those)");
     }
     log_step("cgroup");
 
@@ -299,7 +315,7 @@ int Run::execute() {
         log_step("id maps");
         if (cgroup_ && !born_in_cgroup && ctx.cgroup_join.empty()) cgroup_->add_process(child_.pid);
     } catch (...) {
-        kill_run();
+        kill_now();
         waitpid(child_.pid, nullptr, 0);
         reaped_ = true;
         throw;
@@ -364,42 +380,41 @@ int Run::execute() {
     return exit_status(report_);
 }
 
-void Run::watch() {
+bool Run::limit_reached(std::uint64_t now, long& timeout_ms) {
     const auto& limits = policy_.limits;
-    const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    if (limits.wall_time) {
+        std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u;
+        if (now >= deadline) return report_.evidence.wall_limit_hit = true;
+        timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
+    }
+    // A program that ignores SIGXFSZ would write on into a full file
+    // until another limit ends it: the output limit ends it at once.
+    if (output_full()) return report_.evidence.output_limit_hit = true;
+    if (limits.file_size && (output_fds_[0] >= 0 || output_fds_[1] >= 0))
+        timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50L);
+    if (limits.cpu_time && cgroup_) {
+        std::uint64_t used = since_setup(cgroup_->cpu_usec(), setup_cpu_.cpu_usec);
+        std::uint64_t limit = static_cast<std::uint64_t>(limits.cpu_time->count()) * 1000u;
+        if (used >= limit) return report_.evidence.cpu_limit_hit = true;
+        // The soonest the limit can be reached is with every CPU busy.
+        static const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+        long soonest = static_cast<long>((limit - used) / 1000u / static_cast<std::uint64_t>(cpus));
+        long tick = std::clamp(soonest, 1L, 50L);
+        timeout_ms = timeout_ms < 0 ? tick : std::min(timeout_ms, tick);
+    }
+    return false;
+}
+
+void Run::watch() {
     for (;;) {
         std::uint64_t now = monotonic_us();
         long timeout_ms = -1;
-        if (limits.wall_time) {
-            std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u;
-            if (now >= deadline) {
-                report_.evidence.wall_limit_hit = true;
-                kill_run();
-                return;
-            }
-            timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
-        }
-        // A program that ignores SIGXFSZ would write on into a full file
-        // until another limit ends it: the output limit ends it at once.
-        if (output_full()) {
-            report_.evidence.output_limit_hit = true;
+        if (killed_) {
+            if (kill_by_us_ && now >= kill_by_us_) kill_now();
+            if (kill_by_us_) timeout_ms = static_cast<long>((kill_by_us_ - now + 999) / 1000);
+        } else if (limit_reached(now, timeout_ms)) {
             kill_run();
-            return;
-        }
-        if (limits.file_size && (output_fds_[0] >= 0 || output_fds_[1] >= 0))
-            timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50L);
-        if (limits.cpu_time && cgroup_) {
-            std::uint64_t used = since_setup(cgroup_->cpu_usec(), setup_cpu_.cpu_usec);
-            std::uint64_t limit = static_cast<std::uint64_t>(limits.cpu_time->count()) * 1000u;
-            if (used >= limit) {
-                report_.evidence.cpu_limit_hit = true;
-                kill_run();
-                return;
-            }
-            // The soonest the limit can be reached is with every CPU busy.
-            long soonest = static_cast<long>((limit - used) / 1000u / static_cast<std::uint64_t>(cpus));
-            long tick = std::clamp(soonest, 1L, 50L);
-            timeout_ms = timeout_ms < 0 ? tick : std::min(timeout_ms, tick);
+            continue;
         }
         pollfd fds[5] = {{pidfd_.get(), POLLIN, 0},
                          {handover_sock_.get(), POLLIN, 0},

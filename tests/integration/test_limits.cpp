@@ -174,6 +174,19 @@ TEST_CASE("CPU time counts every thread of the run", "[limits]") {
     CHECK(cpu < 2000 + 300 * slack());
 }
 
+TEST_CASE("a run the supervisor kills still reports what its program used", "[limits]") {
+    // The run's init kills and reaps everything itself: the killed program's
+    // peak RSS (and without a cgroup its CPU) is in what the report reads.
+    WorkDir dir;
+    Result r = run_limited(dir, "mem_eat", {"--wall-time", "1s", "--cpu-time", "10s", "--memory", "512MiB", "--meta", ".meta"},
+                           {"64", "spin"});
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "wall_time_limit");
+    CHECK(number(r, "max_rss_kib") >= 64 * 1024);
+    CHECK(number(r, "cpu_time_ms") >= 300);   // a spinning second, on a busy machine
+    CHECK(dir.read(".meta").find("max-rss:") != std::string::npos);
+}
+
 TEST_CASE("a wall-clock limit ends a sleeper", "[limits]") {
     WorkDir dir;
     Result r = run_limited(dir, "sleeper", {"--wall-time", "500ms"}, {"30000"});
