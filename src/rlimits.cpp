@@ -55,8 +55,14 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
         // process runs up to a third ahead of the cgroup's exact count (seen
         // with cc1plus), and a compiler's child killed by it read as the
         // compiler's own error. The soft limit sends SIGXCPU, the hard SIGKILL.
-        auto secs = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000);
-        if (have_cgroup) secs = 2 * secs + 1;
+        const auto limit = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000);
+        rlim_t secs = limit;
+        if (have_cgroup) {
+            secs = 2 * limit + 1;
+            // A caller's lower hard limit (ulimit -Ht) draws the backstop in, down to the limit.
+            if (rlimit host{}; getrlimit(RLIMIT_CPU, &host) == 0 && host.rlim_max < secs + 1 && host.rlim_max > limit)
+                secs = host.rlim_max - 1;
+        }
         set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, secs + 1);
     } else {
         open_up(RLIMIT_CPU);

@@ -536,6 +536,15 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     CHECK(low.status == 125);
     CHECK(low.err.find("RLIMIT_CPU") != std::string::npos);
     CHECK(low.err.find("hard limit 1 ") != std::string::npos);
+    // A hard limit above the CPU limit only draws the backstop in (`ulimit -t 5`, --cpu-time 3s).
+    auto five = [] {
+        rlimit cpu{5, 5};
+        setrlimit(RLIMIT_CPU, &cpu);
+    };
+    Result drawn_in = run(dir, {"--profile", "c", "--cpu-time", "3s", "--", "./print_rlimits"}, 60, "", five);
+    INFO(drawn_in.err);
+    CHECK(drawn_in.status == 0);
+    CHECK(drawn_in.out.find(unprivileged() ? "cpu: 3\n" : "cpu: 4\n") != std::string::npos);
 }
 
 TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "[limits]") {
