@@ -173,6 +173,27 @@ UidRange parse_uid_range(const std::string& text) {
     return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
 }
 
+// Two of these naming one file would spoil each other: --stdout over the
+// --stdin file truncates the judge's input before the run, the report
+// replaces the output. (--stdout and --stderr may share one, as >f 2>&1.)
+void refuse_shared_files(const Invocation& inv) {
+    const std::pair<const char*, const std::optional<std::string>*> files[] = {
+        {"--stdin", &inv.stdin_path}, {"--stdout", &inv.stdout_path}, {"--stderr", &inv.stderr_path},
+        {"--report", &inv.report_path}, {"--meta", &inv.meta_path}};
+    auto where = [](const std::string& path) {
+        std::error_code ec;
+        std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+        return ec ? std::filesystem::absolute(path, ec).lexically_normal() : p;
+    };
+    for (std::size_t i = 0; i < std::size(files); ++i)
+        for (std::size_t j = i + 1; j < std::size(files); ++j) {
+            const auto& [a, pa] = files[i];
+            const auto& [b, pb] = files[j];
+            if (*pa && *pb && !(i == 1 && j == 2) && where(**pa) == where(**pb))
+                throw Error(fmt::format("{} and {} name the same file, {}", a, b, **pb));
+        }
+}
+
 // A profile a run could rewrite, or plant where the next run looks first,
 // would let one run widen the next one's sandbox (rw = ["/:/host"]). The
 // invoking directory counts whatever this step's cwd mode (an earlier step
@@ -402,6 +423,7 @@ Invocation parse_command_line(int argc, char** argv) {
         set_path("--stdin", o.stdin_path, inv.stdin_path);
         set_path("--stdout", o.stdout_path, inv.stdout_path);
         set_path("--stderr", o.stderr_path, inv.stderr_path);
+        refuse_shared_files(inv);
         inv.uid_range = parse_uid_range(o.uid_range);
 
         if (inv.command == Command::cleanup) return inv;

@@ -562,6 +562,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     dir.write("broken.toml", "[limits\n");
     dir.write("unknown.toml", "[filesystem]\nrox = []\n");
     dir.write("notexec", "data\n");
+    dir.write("in.txt", "judge input\n");
 
     struct Case {
         std::vector<std::string> args;
@@ -578,6 +579,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--ro-bind", "/nonexistent-sbx-src:/x", "--", "/bin/true"}, 125, "/nonexistent-sbx-src"},
         {{"--profile", "c"}, 125, "command"},
         {{"--stdout", "/proc/self/mem", "--", "/bin/true"}, 125, "/proc/self/mem: refused"},   // sandboxrun's own memory
+        {{"--stdin", "in.txt", "--stdout", "./in.txt", "--", "/bin/cat"}, 125, "--stdin and --stdout name the same file"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
     };
@@ -594,5 +596,6 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
             CHECK(contains(r.report, c.message));
         }
     }
+    CHECK(dir.read("in.txt") == "judge input\n");   // not truncated by the --stdout naming it
     CHECK(host_mounts() == mounts_before);
 }
