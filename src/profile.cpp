@@ -388,7 +388,7 @@ void apply_syscalls(const toml::table& t, Syscalls& sc) {
             int value = 0;
             if (v.is_integer()) {
                 auto i = v.as_integer()->get();
-                if (i < 1 || i > 4095) fail_at(v.source(), fmt::format("{}: errno {} is not in 1..4095", key, i));
+                if (i < 1 || i > 4094) fail_at(v.source(), fmt::format("{}: errno {} is not in 1..4094", key, i));
                 value = static_cast<int>(i);
             } else {
                 const std::string& name = as_string(v, key);

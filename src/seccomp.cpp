@@ -268,9 +268,10 @@ void validate_syscalls(const Syscalls& syscalls) {
                                                 ", which no profile may allow"));
     }
     for (const auto& rule : syscalls.errno_rules) {
-        if (rule.errno_value < 1 || rule.errno_value > 4095)
+        // (libseccomp takes no 4095, the kernel's MAX_ERRNO.)
+        if (rule.errno_value < 1 || rule.errno_value > 4094)
             throw Error(with_origin(rule.origin, "errno for \"" + rule.name +
-                                                     "\" must be between 1 and 4095"));
+                                                     "\" must be between 1 and 4094"));
         if (auto hit = banned_member(rule.name, rule.origin, always_allowed_syscalls()))
             throw Error(with_origin(rule.origin, std::string(*hit) +
                                                      " cannot get an errno: sandboxrun needs it "

@@ -386,7 +386,8 @@ TEST_CASE("bad profile input is reported at its file:line:column", "[profile][er
     // syscalls and environment
     CHECK(load_error("[syscalls]\nerrno = { clone3 = \"ENOPE\" }") ==
           "p.toml:2:20: syscalls.errno.clone3: unknown errno name \"ENOPE\"");
-    CHECK(load_error("[syscalls]\nerrno = { clone3 = 5000 }") == "p.toml:2:20: syscalls.errno.clone3: errno 5000 is not in 1..4095");
+    CHECK(load_error("[syscalls]\nerrno = { clone3 = 5000 }") == "p.toml:2:20: syscalls.errno.clone3: errno 5000 is not in 1..4094");
+    CHECK(load_error("[syscalls]\nerrno = { clone3 = 4095 }") == "p.toml:2:20: syscalls.errno.clone3: errno 4095 is not in 1..4094");
     CHECK_THAT(load_error("[syscalls]\nsocket_families = [\"AF_PACKET\"]"),
                StartsWith("p.toml:2:20: syscalls.socket_families: unknown family \"AF_PACKET\""));
     CHECK_THAT(load_error("[syscalls]\nallow = [\"read\"]\ndeny = [\"read\"]"),
