@@ -29,7 +29,7 @@ The command and its arguments come after "--":
 
 Durations take a unit: ms, s, m or h ("1500ms", "2s", "1.5s"). Sizes take B, K/KiB,
 M/MiB, G/GiB or T/TiB, all binary ("256MB" is 256 MiB), or a plain number of bytes.
-A limit option given the value "none" (--memory none) removes that limit.
+A limit option given the value "none" or "unlimited" (--memory none) removes that limit.
 
 Profiles: --profile NAME is looked up as NAME.toml in each --profile-path DIR (in
 the order given), then in each directory of $SANDBOXRUN_PROFILE_PATH (colon-
@@ -93,7 +93,7 @@ std::uint64_t parse_count(std::string_view flag, const std::string& text) {
 }
 
 void apply_limit(Limits& limits, const LimitOption& opt, const std::string& text) {
-    if (text == "none") {
+    if (text == "none" || text == "unlimited") {   // (ulimit's word for it)
         if (opt.duration) (limits.*opt.duration).reset();
         else (limits.*opt.amount).reset();
         return;

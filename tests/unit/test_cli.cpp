@@ -88,6 +88,9 @@ TEST_CASE("cli: limit options override the profile", "[cli]") {
     CHECK(inv.policy.limits.open_files == 10U);
     CHECK(inv.policy.limits.file_size == 1024U);
 
+    Invocation unlimited = parse({"--profile", "c", "--memory", "unlimited", "--", "./main"});   // ulimit's word
+    CHECK_FALSE(unlimited.policy.limits.memory);   // profile c says 1GiB
+
     Invocation plain = parse({"--profile", "c", "--", "./main"});
     CHECK(plain.policy.limits.memory == 1ULL << 30);
     CHECK(plain.policy.limits.wall_time == 30000ms);
