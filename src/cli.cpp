@@ -431,6 +431,9 @@ Invocation parse_command_line(int argc, char** argv) {
             throw Error("no command given: put it after \"--\", e.g. sandboxrun --profile c -- ./main");
         if (!inv.argv.empty() && inv.argv[0].empty()) throw Error("the command is an empty string");
 
+        for (const std::string& dir : o.profile_path)   // a typo would fall back to a stock profile
+            if (std::error_code ec; !std::filesystem::is_directory(dir, ec))
+                throw Error(fmt::format("--profile-path {}: {}", dir, ec ? ec.message() : "not a directory"));
         inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
         apply_overrides(app, o, inv.policy);
         validate_policy(inv.policy);

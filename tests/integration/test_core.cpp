@@ -580,6 +580,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--profile", "c"}, 125, "command"},
         {{"--stdout", "/proc/self/mem", "--", "/bin/true"}, 125, "/proc/self/mem: refused"},   // sandboxrun's own memory
         {{"--stdin", "in.txt", "--stdout", "./in.txt", "--", "/bin/cat"}, 125, "--stdin and --stdout name the same file"},
+        {{"--profile-path", "/nonexistent-sbx-profiles", "--", "/bin/true"}, 125, "/nonexistent-sbx-profiles: No such file"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
     };
