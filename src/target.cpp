@@ -95,9 +95,12 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     if (apply_seccomp(*ctx.filter, handover.listener) != 0)
         fail_child(ctx.error_write, exit_sandbox_error, std::string("seccomp: install filter: ") + std::strerror(errno));
     execve(exec_path.c_str(), argv.data(), envp.data());
+    // The command was found above: ENOENT now is its #! interpreter or ELF
+    // loader that the sandbox lacks ("bad interpreter", 126, as a shell says).
     int err = errno;
-    fail_child(ctx.error_write, err == ENOENT ? exit_not_found : exit_cannot_run,
-               "execve: " + inv.argv[0] + ": " + std::strerror(err));
+    fail_child(ctx.error_write, exit_cannot_run,
+               "execve: " + inv.argv[0] + ": " + std::strerror(err) +
+                   (err == ENOENT ? " (its #! interpreter or ELF loader is not in the sandbox)" : ""));
 }
 
 }  // namespace sandboxrun

@@ -563,6 +563,8 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     dir.write("unknown.toml", "[filesystem]\nrox = []\n");
     dir.write("notexec", "data\n");
     dir.write("in.txt", "judge input\n");
+    dir.write("badinterp", "#!/nonexistent-sbx-interpreter\n");
+    fs::permissions(dir.path() / "badinterp", fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
 
     struct Case {
         std::vector<std::string> args;
@@ -583,6 +585,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--profile-path", "/nonexistent-sbx-profiles", "--", "/bin/true"}, 125, "/nonexistent-sbx-profiles: No such file"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
+        {{"--", "./badinterp"}, 126, "interpreter or ELF loader is not in the sandbox"},
     };
     for (const Case& c : cases) {
         Result r = run(dir, c.args);
