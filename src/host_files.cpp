@@ -288,16 +288,24 @@ void discard_host_file(const std::string& path, const char* option, const Policy
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     if (struct stat st {}; stat(dir.c_str(), &st) != 0) throw sys_error(std::string(option) + ": directory", dir);
     else if (!S_ISDIR(st.st_mode)) throw Error(std::string(option) + ": " + dir + " is not a directory");
+    std::optional<WritablePath> where;
     try {
-        std::optional<WritablePath> where = WritableDirs(policy).find(path);
+        where = WritableDirs(policy).find(path);
         if (where) {
             auto [dir, name] = parent_beneath(*where, "", path);
             unlinkat(dir.get(), name.c_str(), 0);
-        } else if (struct stat st {}; stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-            [[maybe_unused]] int rc = truncate(path.c_str(), 0);
         }
     } catch (const Error&) {
         // What cannot be discarded now is reported when it is written.
+    }
+    if (where) return;
+    // Elsewhere what would fail the report after the run fails now (a FIFO
+    // or device is written as it is).
+    if (struct stat st {}; stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(std::string(option) + ": " + path + " is a directory");
+        if (S_ISREG(st.st_mode) && truncate(path.c_str(), 0) != 0) throw sys_error(option, path);
+    } else if (faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) != 0) {
+        throw sys_error(std::string(option) + ": directory", dir);
     }
 }
 

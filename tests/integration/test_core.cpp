@@ -601,5 +601,13 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         }
     }
     CHECK(dir.read("in.txt") == "judge input\n");   // not truncated by the --stdout naming it
+    // A --meta that cannot be written is found before the run, not after it.
+    WorkDir elsewhere;
+    fs::create_directory(elsewhere.path() / "meta");
+    Result meta = run(dir, {"--meta", (elsewhere.path() / "meta").string(), "--", "/bin/touch", "ran"});
+    INFO(meta.err);
+    CHECK(meta.status == 125);
+    CHECK(contains(meta.err, "meta is a directory"));
+    CHECK_FALSE(fs::exists(dir.path() / "ran"));
     CHECK(host_mounts() == mounts_before);
 }
