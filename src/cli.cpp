@@ -152,9 +152,9 @@ bool valid_env_name(std::string_view name) {
     return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
-UidRange parse_uid_range(const std::string& text) {
+UidRange parse_uid_range(const std::string& text, const char* source) {
     auto bad = [&](std::string_view why) {
-        return Error(fmt::format("--uid-range: bad range \"{}\": {}", text, why));
+        return Error(fmt::format("{}: bad range \"{}\": {}", source, text, why));
     };
     auto colon = text.find(':');
     if (colon == std::string::npos) throw bad("expected FIRST:COUNT");
@@ -424,7 +424,7 @@ Invocation parse_command_line(int argc, char** argv) {
         set_path("--stdout", o.stdout_path, inv.stdout_path);
         set_path("--stderr", o.stderr_path, inv.stderr_path);
         refuse_shared_files(inv);
-        inv.uid_range = parse_uid_range(o.uid_range);
+        inv.uid_range = parse_uid_range(o.uid_range, option_value(option_args, "--uid-range") ? "--uid-range" : "SANDBOXRUN_UID_RANGE");
 
         if (inv.command == Command::cleanup) return inv;
         if ((inv.command == Command::run || inv.command == Command::learn) && inv.argv.empty())

@@ -186,6 +186,12 @@ TEST_CASE("cli: io, reports, uid range, verbosity", "[cli]") {
     ::unsetenv("SANDBOXRUN_UID_RANGE");
     CHECK(env.uid_range.first == 200000);
     CHECK(env.uid_range.count == 20);
+    // Its errors name where the range came from.
+    ::setenv("SANDBOXRUN_UID_RANGE", "0:20", 1);
+    std::string from_env = parse_error({"--", "true"}), from_flag = parse_error({"--uid-range", "0:20", "--", "true"});
+    ::unsetenv("SANDBOXRUN_UID_RANGE");
+    CHECK_THAT(from_env, StartsWith("SANDBOXRUN_UID_RANGE: bad range \"0:20\""));
+    CHECK_THAT(from_flag, StartsWith("--uid-range: bad range \"0:20\""));
 }
 
 TEST_CASE("cli: explain, subcommands, missing command", "[cli]") {
