@@ -368,6 +368,9 @@ int Run::execute() {
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));
+    for (const std::string& dir : tidied.walks_cut)
+        report_.warnings.push_back("the after-run check of " + dir + " stopped after 100000 entries: setuid bits "
+                                   "and a file at --file-size beyond them were not looked for");
     for (const std::string& dir : tidied.modes_restored)
         report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
     for (const StdioFile& f : stdio_files)

@@ -178,6 +178,19 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     REQUIRE(chmod((dir / "sub" / "at_limit").c_str(), 0600) == 0);   // its change time is the run's, not its data
     CHECK_FALSE(tidy_writable_binds(plan, before, 4096).file_at_limit);
 
+    // A run's 100000 hard links are not walked by every later run: the walk
+    // stops and says so.
+    CHECK(tidy_writable_binds(plan, before, std::nullopt).walks_cut.empty());
+    fs::create_directory(dir / "links");
+    std::ofstream(dir / "links" / "a").put('a');
+    std::ofstream(dir / "links" / "b").put('b');
+    for (int i = 0; i < 100'000; ++i)   // (ext4 allows 65000 links per file)
+        REQUIRE(link((dir / "links" / (i % 2 ? "a" : "b")).c_str(), (dir / "links" / std::to_string(i)).c_str()) == 0);
+    AfterRun cut = tidy_writable_binds(plan, before, std::nullopt);
+    REQUIRE(cut.walks_cut.size() == 1);
+    CHECK(cut.walks_cut[0] == dir.string());
+    fs::remove_all(dir / "links");
+
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
     CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 0);
