@@ -373,10 +373,23 @@ int Run::execute() {
                                    "and a file at --file-size beyond them were not looked for");
     for (const std::string& dir : tidied.modes_restored)
         report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
-    for (const StdioFile& f : stdio_files)
-        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0 && (st.st_mode & 07777) != f.mode &&
-                               fchmod(f.fd, f.mode) == 0)
+    for (const StdioFile& f : stdio_files) {
+        struct stat st {}, now {};
+        if (f.fd < 0 || fstat(f.fd, &st) != 0) continue;
+        if ((st.st_mode & 07777) != f.mode && fchmod(f.fd, f.mode) == 0)
             report_.warnings.push_back("the run changed the mode of " + *f.path + "; put back");
+        // In the work dir the run may have put something else at the name (a
+        // link to /etc/shadow for a judge that reads the output back as root).
+        const bool runs_write_there = [&] {
+            try {
+                return WritableDirs(policy_).find(*f.path).has_value();
+            } catch (const Error&) {
+                return true;   // a maze of links the run left
+            }
+        }();
+        if (runs_write_there && (lstat(f.path->c_str(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino))
+            report_.warnings.push_back("the run replaced " + *f.path + ": what is there now is not the file it was given");
+    }
     log_step("accounted");
     report_.verdict = decide_verdict(report_.evidence);
     log_to_syslog();

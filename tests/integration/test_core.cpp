@@ -303,6 +303,17 @@ TEST_CASE("the judge's --stdin and --stdout files keep their modes whatever the 
         CHECK((st.st_mode & 07777) == 0644);
     }
     CHECK(data.read("out.txt") == "x\n");
+
+    // A --stdout in the work dir that the run replaced (by a link to a host
+    // file the judge would read back) is named.
+    Result swapped = run(dir, {"--profile", "c", "--stdout", "out.txt", "--", "/bin/sh", "-c",
+                               "echo x; rm out.txt; ln -s /etc/hostname out.txt"});
+    INFO(swapped.err);
+    CHECK(swapped.status == 0);
+    CHECK(contains(swapped.err, "the run replaced out.txt"));
+    CHECK(contains(swapped.report, "the run replaced out.txt"));
+    Result kept = run(dir, {"--profile", "c", "--stdout", "kept.txt", "--", "/bin/echo", "x"});
+    CHECK_FALSE(contains(kept.err, "replaced"));
 }
 
 TEST_CASE("a writable bind of a single file") {
