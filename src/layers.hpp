@@ -108,6 +108,7 @@ struct MountOp {
     int fd = -1;              // bind: a detached mount the supervisor already opened
     std::optional<WritablePath> beneath{};   // bind: the source lies beneath a directory runs can write
     mode_t mode = 0;          // bind: the source's permission bits before the run
+    std::string origin{};     // "file:line:column" or the option, for errors
 };
 
 struct MountPlan {

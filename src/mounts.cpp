@@ -229,12 +229,15 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
             ssize_t n = pinned.get() >= 0 ? readlinkat(pinned.get(), "", buf, sizeof buf - 1)
                                           : readlink(b.source.c_str(), buf, sizeof buf - 1);
             if (n < 0) throw sys_error(b.origin + ": readlink", b.source);
-            plan.ops.push_back({MountOp::Kind::symlink, std::string(buf, static_cast<std::size_t>(n)), b.target});
+            MountOp op{MountOp::Kind::symlink, std::string(buf, static_cast<std::size_t>(n)), b.target};
+            op.origin = b.origin;
+            plan.ops.push_back(op);
             continue;
         }
         MountOp op{MountOp::Kind::bind, b.source, b.target, b.writable, b.optional};
         op.beneath = where;
         op.mode = st.st_mode & 07777;
+        op.origin = b.origin;
         plan.ops.push_back(op);
     }
     if (fs.cwd != CwdMode::none) {
@@ -247,6 +250,7 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     for (const Tmpfs& t : fs.tmpfs) {
         MountOp op{MountOp::Kind::tmpfs, "", t.target};
         op.size = t.size;
+        op.origin = t.origin;
         plan.ops.push_back(op);
         shm_listed = shm_listed || t.target == "/dev/shm";
     }
@@ -300,7 +304,7 @@ void apply_mounts(const MountPlan& plan) {
     // the host tree: every source is already open, so what it hides is moot.
     mount_tmpfs("/tmp", "/ (new root)", 1 << 20, "0755");
     if (chdir("/tmp") != 0) throw sys_error("mounts: chdir", "new root");
-    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) try {
         const MountOp& op = plan.ops[i];
         std::string path = rel(op.target);
         switch (op.kind) {
@@ -333,6 +337,10 @@ void apply_mounts(const MountPlan& plan) {
                 break;
             }
         }
+    } catch (const Error& e) {
+        // Named where the profile or option asked for it.
+        if (plan.ops[i].origin.empty()) throw;
+        throw Error(plan.ops[i].origin + ": " + e.what(), e.exit_code());
     }
     for (int fd : fds)
         if (fd >= 0) close(fd);

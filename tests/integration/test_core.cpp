@@ -594,6 +594,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--stdout", "/proc/self/mem", "--", "/bin/true"}, 125, "/proc/self/mem: refused"},   // sandboxrun's own memory
         {{"--stdin", "in.txt", "--stdout", "./in.txt", "--", "/bin/cat"}, 125, "--stdin and --stdout name the same file"},
         {{"--profile-path", "/nonexistent-sbx-profiles", "--", "/bin/true"}, 125, "/nonexistent-sbx-profiles: No such file"},
+        {{"--ro-bind", "/etc/hostname:/usr/lib", "--", "/bin/true"}, 125, "--ro-bind: mounts: create mount point: /usr/lib"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
         {{"--", "./badinterp"}, 126, "interpreter or ELF loader is not in the sandbox"},
@@ -620,5 +621,11 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     CHECK(meta.status == 125);
     CHECK(contains(meta.err, "meta is a directory"));
     CHECK_FALSE(fs::exists(dir.path() / "ran"));
+    // A bind that fails only while the root is built is named at its profile line.
+    elsewhere.write("file_on_dir.toml", "extends = \"c\"\n[filesystem]\nro = [\"/etc/hostname:/usr/lib\"]\n");
+    const std::string profile = (elsewhere.path() / "file_on_dir.toml").string();
+    Result at_line = run(dir, {"--profile", profile, "--", "/bin/true"});
+    CHECK(at_line.status == 125);
+    CHECK(contains(at_line.err, profile + ":3:7: mounts: create mount point: /usr/lib"));
     CHECK(host_mounts() == mounts_before);
 }
