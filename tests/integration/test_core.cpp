@@ -535,12 +535,13 @@ TEST_CASE("profiles where runs write and / as the invoking directory are refused
     // A run that rewrites /box/judge.toml (rw = ["/:/host"]) escapes in the next run that loads it.
     WorkDir dir, profiles;
     dir.write("judge.toml", "extends = \"c\"\n");
+    fs::create_directory(dir.path() / "profiles");
     profiles.write("judge.toml", "extends = \"c\"\n");
     const std::string outside = (profiles.path() / "judge.toml").string();
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {"--profile", "./judge.toml"},
              {"--profile", "judge", "--profile-path", "."},
-             {"--profile", "c", "--profile-path", (dir.path() / "profiles").string()},   // not there yet: a run can make it
+             {"--profile", "c", "--profile-path", (dir.path() / "profiles").string()},   // a run can put judge.toml there
              {"--profile", outside, "--rw-bind", profiles.path().string() + ":/data"},
              {"--profile", "./judge.toml", "--cwd-mode", "none"}}) {
         std::vector<std::string> a = args;

@@ -568,8 +568,14 @@ TEST_CASE("the run reopens /dev/stdin and /dev/stdout whoever owns its files and
     Result r = run(dir, {"--profile", "c", "--stdin", (tests.path() / "1.in").string(), "--stdout",
                          (tests.path() / "1.out").string(), "--", "./reopen_stdin", "reopen-out"});
     INFO(r.out << r.err << r.report);
-    CHECK(r.status == 0);
-    CHECK(tests.read("1.out") == "write /dev/stdin: refused\njudge input\n");
+    // (The files are passed through an idmapped mount of each: a file system
+    // without them, as in the cgroup v2 VM, leaves the files as they are.)
+    if (r.err.find("no idmapped mount") != std::string::npos) {
+        WARN("the work dir's file system takes no idmapped mounts: files not tested");
+    } else {
+        CHECK(r.status == 0);
+        CHECK(tests.read("1.out") == "write /dev/stdin: refused\njudge input\n");
+    }
     CHECK(tests.read("1.in") == "judge input\n");
     CHECK((fs::status(tests.path() / "1.in").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
     struct stat out_st {};
