@@ -1,5 +1,7 @@
 // The command line: options override the profile, and the result is
 // validated before anything is created.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -185,11 +187,17 @@ void refuse_shared_files(const Invocation& inv) {
         std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
         return ec ? std::filesystem::absolute(path, ec).lexically_normal() : p;
     };
+    auto same = [&](const std::string& a, const std::string& b) {   // by name, or one file of two names (a hard link)
+        struct stat sa {}, sb {};
+        return where(a) == where(b) ||
+               (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
+                sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+    };
     for (std::size_t i = 0; i < std::size(files); ++i)
         for (std::size_t j = i + 1; j < std::size(files); ++j) {
             const auto& [a, pa] = files[i];
             const auto& [b, pb] = files[j];
-            if (*pa && *pb && !(i == 1 && j == 2) && where(**pa) == where(**pb))
+            if (*pa && *pb && !(i == 1 && j == 2) && same(**pa, **pb))
                 throw Error(fmt::format("{} and {} name the same file, {}", a, b, **pb));
         }
 }

@@ -298,6 +298,12 @@ void discard_host_file(const std::string& path, const char* option, const Policy
     } catch (const Error&) {
         // What cannot be discarded now is reported when it is written.
     }
+    // A run can replace or chmod any directory beneath the one it writes, and
+    // so make the report unwritable (any verdict would become 125).
+    if (where && where->rest.find('/') != std::string::npos)
+        throw Error(fmt::format("{}: {}: refused: in a subdirectory of {}, which runs can write; put it directly "
+                                "there or elsewhere",
+                                option, path, where->root));
     if (where) return;
     // Elsewhere what would fail the report after the run fails now (a FIFO
     // or device is written as it is).

@@ -67,6 +67,8 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
     // /proc to the caller's file, which is no /proc file.)
     if (struct statfs sfs {}; fstatfs(fd.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
         throw Error(fmt::format("{}: {}: refused: a /proc file, opened by sandboxrun, would be its own", option, *path));
+    if (struct stat st {}; fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw Error(fmt::format("{}: {}: is a directory", option, *path));   // (the run could list it)
     return fd;
 }
 

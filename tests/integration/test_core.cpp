@@ -575,6 +575,8 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     dir.write("unknown.toml", "[filesystem]\nrox = []\n");
     dir.write("notexec", "data\n");
     dir.write("in.txt", "judge input\n");
+    fs::create_directory(dir.path() / "sub");
+    fs::create_hard_link(dir.path() / "in.txt", dir.path() / "in_link.txt");
     dir.write("badinterp", "#!/nonexistent-sbx-interpreter\n");
     fs::permissions(dir.path() / "badinterp", fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
 
@@ -596,6 +598,9 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--stdin", "in.txt", "--stdout", "./in.txt", "--", "/bin/cat"}, 125, "--stdin and --stdout name the same file"},
         {{"--profile-path", "/nonexistent-sbx-profiles", "--", "/bin/true"}, 125, "/nonexistent-sbx-profiles: No such file"},
         {{"--ro-bind", "/etc/hostname:/usr/lib", "--", "/bin/true"}, 125, "--ro-bind: mounts: create mount point: /usr/lib"},
+        {{"--meta", "sub/m.txt", "--", "/bin/true"}, 125, "sub/m.txt: refused: in a subdirectory of"},   // a run can swap sub
+        {{"--stdin", "in.txt", "--stdout", "in_link.txt", "--", "/bin/cat"}, 125, "name the same file"},   // a hard link
+        {{"--stdin", "/etc", "--", "/bin/true"}, 125, "--stdin: /etc: is a directory"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
         {{"--", "./badinterp"}, 126, "interpreter or ELF loader is not in the sandbox"},
