@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -64,14 +65,23 @@ void allow_path(int ruleset, const std::string& path, std::uint64_t access) {
     if (rc != 0) throw sys_error("landlock: add rule", path, err);
 }
 
+// Character devices a judge passes as stdio that are harmless to open again:
+// null, zero, full, random, urandom (major 1; not mem, kmem, port).
+bool plain_device(const struct stat& st) {
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1) return false;
+    const unsigned minor_number = minor(st.st_rdev);
+    return minor_number == 3 || minor_number == 5 || minor_number == 7 || minor_number == 8 || minor_number == 9;
+}
+
 // The program's stdio files may lie outside its root (--stdin FILE, an
-// inherited file). Reopening one through /dev/stdin (/proc/self/fd/0), as
-// Node's readFileSync('/dev/stdin') does, gets what the fd already gives.
+// inherited file, the host's /dev/null). Reopening one through /dev/stdin
+// (/proc/self/fd/0), as Node's readFileSync('/dev/stdin') does, gets what
+// the fd already gives.
 void allow_stdio(int ruleset, int abi) {
     for (int fd = 0; fd <= 2; ++fd) {
         struct stat st {};
         int flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (flags < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || plain_device(st))) continue;
         std::uint64_t access = 0;
         if ((flags & O_ACCMODE) != O_WRONLY) access |= fs_read_file;
         if ((flags & O_ACCMODE) != O_RDONLY) access |= fs_write_file | (abi >= 3 ? fs_truncate : 0);

@@ -582,6 +582,12 @@ TEST_CASE("the run reopens /dev/stdin and /dev/stdout whoever owns its files and
     CHECK(stat((tests.path() / "1.out").c_str(), &out_st) == 0);
     CHECK(out_st.st_uid == (run_as() > 0 ? static_cast<uid_t>(run_as()) : geteuid()));
 
+    // A problem without input: the host's /dev/null (a device outside the sandbox's root).
+    Result null_in = run(dir, {"--profile", "c", "--stdin", "/dev/null", "--", "./reopen_stdin"});
+    INFO(null_in.out << null_in.err);
+    CHECK(null_in.status == 0);
+    CHECK(null_in.out.empty());
+
     // `echo ... | sandboxrun ... | judge`: both pipes are the caller's, mode 0600.
     int in_pipe[2], out_pipe[2];
     REQUIRE(pipe(in_pipe) == 0);
