@@ -443,7 +443,7 @@ void Run::watch() {
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
         // In the order things happen: hand-over, violations, the target's
-        // status, pid 1's exit; several can arrive at once.
+        // status, a stop signal, pid 1's exit; several can arrive at once.
         if (fds[1].revents) {
             // pid 1 sends the hand-over once the target has exec'd (or failed
             // before): the listener, and when the program began after how much
@@ -475,20 +475,24 @@ void Run::watch() {
         } else if (fds[2].revents) {
             listener_.reset();   // every filtered process has exited
         }
-        if (fds[3].revents) {
-            signalfd_siginfo si{};
-            if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-                report_.stopped_by = static_cast<int>(si.ssi_signo);
-                report_.message = fmt::format("stopped by SIG{}; the run was killed",
-                                              sigabbrev_np(static_cast<int>(si.ssi_signo)));
-                report_.evidence.sandbox_failed = true;
-                kill_run();
-            }
-        }
         if (fds[4].revents && read_target_status()) {
             end_us_ = monotonic_us();
             if (cgroup_) final_usage_ = cgroup_->usage();
             log_step("target ended");
+        }
+        // A stop signal once the target has ended only hurries the end: the
+        // run's result is whole and is reported as it is.
+        if (fds[3].revents) {
+            signalfd_siginfo si{};
+            if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+                if (!target_status_) {
+                    report_.stopped_by = static_cast<int>(si.ssi_signo);
+                    report_.message = fmt::format("stopped by SIG{}; the run was killed",
+                                                  sigabbrev_np(static_cast<int>(si.ssi_signo)));
+                    report_.evidence.sandbox_failed = true;
+                }
+                kill_run();
+            }
         }
         if (fds[0].revents) return;
     }
