@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "../../src/layers.hpp"
+#include "temp_dir.hpp"
 #include "sandboxrun/error.hpp"
 
 using namespace sandboxrun;
@@ -34,14 +35,14 @@ std::size_t index_of(const MountPlan& plan, const std::string& target) {
 
 TEST_CASE("symlinked sources are recreated as symlinks, not followed") {
     namespace fs = std::filesystem;
-    fs::path dir = fs::temp_directory_path() / ("sbx-mounts-" + std::to_string(getpid()));
+    TempDir tmp("sbx-mounts");   // removed however the test ends
+    const fs::path dir = tmp.path;
     fs::create_directories(dir / "usr/bin");
     fs::create_directory_symlink("usr/bin", dir / "bin");
     Policy p;
     p.fs.binds.push_back({(dir / "bin").string(), "/bin", false, false, "test:1:1"});
     p.fs.binds.push_back({(dir / "usr").string(), "/usr", false, false, "test:2:1"});
     MountPlan plan = plan_mounts(p, "/somewhere");
-    fs::remove_all(dir);
     const MountOp* bin = find(plan, "/bin");
     REQUIRE(bin);
     CHECK(bin->kind == Kind::symlink);
@@ -124,7 +125,8 @@ TEST_CASE("proc, dev, devpts and sys follow the policy") {
 
 TEST_CASE("setuid and setgid bits left in writable binds are cleared after the run") {
     namespace fs = std::filesystem;
-    fs::path dir = fs::temp_directory_path() / ("sbx-disarm-" + std::to_string(getpid()));
+    TempDir tmp("sbx-disarm"), tmp_outside("sbx-disarm-outside");   // removed however the test ends
+    const fs::path dir = tmp.path;
     fs::create_directories(dir / "sub");
     auto make = [&](const fs::path& p, mode_t mode) {
         std::ofstream(p) << "x";
@@ -135,8 +137,7 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     make(dir / "lock", 02644);   // setgid without group execute: mandatory locking, not privilege
     make(dir / "plain", 0755);
     fs::create_symlink("/usr/bin/su", dir / "link");   // never followed
-    fs::path outside = dir.string() + "-outside";       // nor a link to a directory
-    fs::create_directories(outside);
+    const fs::path outside = tmp_outside.path;         // nor a link to a directory
     make(outside / "host_suid", 04755);
     fs::create_directory_symlink(outside, dir / "dirlink");
     struct stat su {};
@@ -194,6 +195,4 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
     CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 0);
-    fs::remove_all(dir);
-    fs::remove_all(outside);
 }
