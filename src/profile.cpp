@@ -388,7 +388,8 @@ void apply_syscalls(const toml::table& t, Syscalls& sc) {
             int value = 0;
             if (v.is_integer()) {
                 auto i = v.as_integer()->get();
-                if (i < 1 || i > 4094) fail_at(v.source(), fmt::format("{}: errno {} is not in 1..4094", key, i));
+                if (i < 1 || i > max_errno_answer)
+                    fail_at(v.source(), fmt::format("{}: errno {} is not in 1..{}", key, i, max_errno_answer));
                 value = static_cast<int>(i);
             } else {
                 const std::string& name = as_string(v, key);

@@ -37,6 +37,8 @@
 #include <set>
 #include <span>
 
+#include <fmt/format.h>
+
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/syscall_groups.hpp"
 #include "unique_fd.hpp"
@@ -268,10 +270,9 @@ void validate_syscalls(const Syscalls& syscalls) {
                                                 ", which no profile may allow"));
     }
     for (const auto& rule : syscalls.errno_rules) {
-        // (libseccomp takes no 4095, the kernel's MAX_ERRNO.)
-        if (rule.errno_value < 1 || rule.errno_value > 4094)
-            throw Error(with_origin(rule.origin, "errno for \"" + rule.name +
-                                                     "\" must be between 1 and 4094"));
+        if (rule.errno_value < 1 || rule.errno_value > max_errno_answer)
+            throw Error(with_origin(rule.origin, fmt::format("errno for \"{}\" must be between 1 and {}", rule.name,
+                                                             max_errno_answer)));
         if (auto hit = banned_member(rule.name, rule.origin, always_allowed_syscalls()))
             throw Error(with_origin(rule.origin, std::string(*hit) +
                                                      " cannot get an errno: sandboxrun needs it "

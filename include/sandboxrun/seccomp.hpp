@@ -15,6 +15,10 @@
 
 namespace sandboxrun {
 
+// The largest errno a rule may answer with (libseccomp refuses the kernel's
+// MAX_ERRNO, 4095). The profile loader and the compiler both check it.
+constexpr int max_errno_answer = 4094;
+
 struct SeccompProgram {
     std::vector<sock_filter> code;     // BPF exported by libseccomp
     bool notify = false;               // violations go to a user-notification listener
