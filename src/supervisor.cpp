@@ -157,6 +157,7 @@ private:
     UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
     int output_fds_[2] = {-1, -1};   // --stdout, --stderr (owned by execute)
     bool killed_ = false;
+    int late_stop_ = 0;   // a stop signal that came after the target ended
     std::uint64_t kill_by_us_ = 0;   // when a run asked to end is killed (0: not pending)
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
@@ -329,6 +330,8 @@ int Run::execute() {
 
     // 4. Watch until the child (pid 1 of the run) is gone.
     watch();
+    // Held, it is pending again for what comes next (check and learn end on it).
+    if (late_stop_) raise(late_stop_);
     int init_status = 0;
     rusage ru{};
     if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
@@ -375,6 +378,7 @@ int Run::execute() {
                                    "and a file at --file-size beyond them were not looked for");
     for (const std::string& dir : tidied.modes_restored)
         report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
+    const WritableDirs writable(policy_);
     for (const StdioFile& f : stdio_files) {
         struct stat st {}, now {};
         if (f.fd < 0 || fstat(f.fd, &st) != 0) continue;
@@ -384,7 +388,7 @@ int Run::execute() {
         // link to /etc/shadow for a judge that reads the output back as root).
         const bool runs_write_there = [&] {
             try {
-                return WritableDirs(policy_).find(*f.path).has_value();
+                return writable.find(*f.path).has_value();
             } catch (const Error&) {
                 return true;   // a maze of links the run left
             }
@@ -437,7 +441,7 @@ void Run::watch() {
         pollfd fds[5] = {{pidfd_.get(), POLLIN, 0},
                          {handover_sock_.get(), POLLIN, 0},
                          {listener_.get(), POLLIN, 0},
-                         {signal_fd_.get(), POLLIN, 0},
+                         {late_stop_ ? -1 : signal_fd_.get(), POLLIN, 0},
                          {status_read_.get(), POLLIN, 0}};
         int n = poll(fds, 5, static_cast<int>(timeout_ms));
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
@@ -485,7 +489,9 @@ void Run::watch() {
         if (fds[3].revents) {
             signalfd_siginfo si{};
             if (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-                if (!target_status_) {
+                if (target_status_) {
+                    late_stop_ = static_cast<int>(si.ssi_signo);
+                } else {
                     report_.stopped_by = static_cast<int>(si.ssi_signo);
                     report_.message = fmt::format("stopped by SIG{}; the run was killed",
                                                   sigabbrev_np(static_cast<int>(si.ssi_signo)));
