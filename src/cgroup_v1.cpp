@@ -161,11 +161,11 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
     if (limits.memory) {
         std::string bytes = std::to_string(*limits.memory);
         // memsw (memory + swap) must be >= the memory limit, so it goes second.
-        if (cg->set_limit("memory", "memory", "memory.limit_in_bytes", bytes, false))
-            cg->set_limit("memory", "memory", "memory.memsw.limit_in_bytes", bytes, true);
+        cg->limits_memory = cg->set_limit("memory", "memory", "memory.limit_in_bytes", bytes, false);
+        if (cg->limits_memory) cg->set_limit("memory", "memory", "memory.memsw.limit_in_bytes", bytes, true);
     }
-    if (limits.processes)
-        cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
+    if (limits.processes)   // + pid 1, ours
+        cg->limits_processes = cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes + 1), false);
     return cg;
 }
 

@@ -61,10 +61,12 @@ public:
     std::vector<std::string> unapplied() const override { return unapplied_; }
     std::vector<std::string> directories() const override { return {group_.path()}; }
 
-    void set_limit(const char* what, const char* file, const std::string& value, bool optional) {
+    // Returns false (and records why) when the limit could not be written.
+    bool set_limit(const char* what, const char* file, const std::string& value, bool optional) {
         int err = write_file_at(group_.fd(), file, value);
         if (err && !(optional && err == ENOENT))
             unapplied_.push_back(std::string(what) + ": cannot write " + file + ": " + std::strerror(err));
+        return !err;
     }
     void not_available(const char* what, const std::string& controller, const std::string& parent_dir) {
         unapplied_.push_back(std::string(what) + ": the " + controller + " controller is not available in " +
@@ -185,13 +187,13 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
         if (!has("memory")) {
             cg->not_available("memory", "memory", parent_dir);
         } else {
-            cg->set_limit("memory", "memory.max", std::to_string(*limits.memory), false);
+            cg->limits_memory = cg->set_limit("memory", "memory.max", std::to_string(*limits.memory), false);
             cg->set_limit("memory", "memory.swap.max", "0", true);  // no swap file without CONFIG_SWAP
         }
     }
     if (limits.processes) {
         if (!has("pids")) cg->not_available("processes", "pids", parent_dir);
-        else cg->set_limit("processes", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
+        else cg->limits_processes = cg->set_limit("processes", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
     }
     return cg;
 }

@@ -104,7 +104,7 @@ bool kill_in(const std::vector<std::string>& dirs, std::chrono::milliseconds bud
 }
 
 // Sweeps `base` while its lock is held by the caller.
-std::vector<std::string> sweep_locked(const std::string& base) {
+std::vector<std::string> sweep_locked(const std::string& base, std::vector<std::string>* left = nullptr) {
     std::vector<std::string> removed;
     for (const auto& name : subdir_names(base)) {
         std::string dir = base + "/" + name;
@@ -112,6 +112,7 @@ std::vector<std::string> sweep_locked(const std::string& base) {
         // A held lock means a live supervisor owns the group.
         if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
         if (destroy_group(dir)) removed.push_back(name);
+        else if (left) left->push_back(dir + ": " + std::strerror(errno));
     }
     return removed;
 }
@@ -390,11 +391,11 @@ GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
     return GroupDir(dir, fd.release());
 }
 
-std::vector<std::string> sweep(const std::string& base_dir, bool wait) {
+std::vector<std::string> sweep(const std::string& base_dir, bool wait, std::vector<std::string>* left) {
     UniqueFd fd(open_dir(base_dir));
     if (fd.get() < 0) return {};
     if (::flock(fd.get(), wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) return {};
-    return sweep_locked(base_dir);
+    return sweep_locked(base_dir, left);
 }
 
 bool kill_until_empty(const std::string& dir, std::chrono::milliseconds budget) {
@@ -451,7 +452,7 @@ std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& 
     return nullptr;
 }
 
-int cleanup_stale_cgroups(const std::optional<std::string>& parent) {
+int cleanup_stale_cgroups(const std::optional<std::string>& parent, std::vector<std::string>* left) {
     auto mountinfo = read_file("/proc/self/mountinfo");
     auto own = read_file("/proc/self/cgroup");
     if (!mountinfo || !own) return 0;
@@ -461,7 +462,7 @@ int cleanup_stale_cgroups(const std::optional<std::string>& parent) {
         for (auto& b : base_dirs(with_parent(layout, *mountinfo, *parent))) bases.push_back(std::move(b));
     std::set<std::string> removed;  // a v1 run has one directory per hierarchy
     for (const auto& base : bases)
-        for (auto& name : sweep(base, true)) removed.insert(std::move(name));
+        for (auto& name : sweep(base, true, left)) removed.insert(std::move(name));
     return static_cast<int>(removed.size());
 }
 

@@ -15,6 +15,7 @@
 #include <link.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -364,9 +365,12 @@ struct Staging {
     std::vector<std::string> argv;      // up to and including the binary
 
     Staging() {
+        sweep_stale();
         char tmpl[] = "/tmp/sandboxrun-check-XXXXXX";
         if (!mkdtemp(tmpl)) throw sys_error("check: mkdtemp", tmpl);
         dir = tmpl;
+        lock.reset(open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC));   // held while we use it
+        if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) throw sys_error("check: lock", tmpl);
         fs::create_directory(dir / "box");
         char exe[PATH_MAX];
         if (!realpath("/proc/self/exe", exe)) throw sys_error("check: realpath", "/proc/self/exe");
@@ -403,6 +407,21 @@ struct Staging {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
+    // Those a check killed by SIGKILL left: ours, and no check holds them.
+    static void sweep_stale() {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator("/tmp", ec)) {
+            if (!e.path().filename().string().starts_with("sandboxrun-check-")) continue;
+            UniqueFd held(open(e.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            struct stat st {};
+            // (A minute old: one just made is locked a moment later.)
+            if (held.get() < 0 || fstat(held.get(), &st) != 0 || st.st_uid != geteuid() ||
+                time(nullptr) - st.st_ctime < 60 || flock(held.get(), LOCK_EX | LOCK_NB) != 0)
+                continue;
+            fs::remove_all(e.path(), ec);
+        }
+    }
+    UniqueFd lock;
     Staging(const Staging&) = delete;
     Staging& operator=(const Staging&) = delete;
 };

@@ -13,6 +13,7 @@
 #include "sandboxrun/cli.hpp"
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
+#include "sandboxrun/seccomp.hpp"
 #include "layers.hpp"
 
 #ifndef SANDBOXRUN_VERSION
@@ -203,11 +204,21 @@ void refuse_shared_files(const Invocation& inv) {
 }
 
 // A profile a run could rewrite, or plant where the next run looks first,
-// would let one run widen the next one's sandbox (rw = ["/:/host"]). The
-// invoking directory counts whatever this step's cwd mode (an earlier step
-// may have had it writable).
-void refuse_profiles_runs_can_write(const std::vector<std::string>& profile_path, const Policy& policy) {
+// would let one run widen the next one's sandbox (rw = ["/:/host"]); so would
+// sandboxrun's own state (a run started in /run could rewrite the compiled
+// filters later runs load, or free a uid still in use). The invoking
+// directory counts whatever this step's cwd mode (an earlier step may have
+// had it writable).
+void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path, const Policy& policy) {
     const WritableDirs writable(policy);
+    std::vector<std::string> state = mode_record_dirs();
+    state.push_back("/run/sandboxrun");
+    state.push_back(default_seccomp_cache_dir());
+    for (const std::string& dir : state)
+        if (auto w = dir.empty() ? std::nullopt : writable.find(dir))
+            throw Error(fmt::format("{} is writable to the run, and holds sandboxrun's own state ({}): start "
+                                    "sandboxrun elsewhere or bind less",
+                                    w->root, dir));
     auto refuse_beneath = [&](const std::string& path, std::string_view what) {
         if (auto w = writable.find(path))
             throw Error(fmt::format("{} {} lies beneath {}, a directory runs can write: a run could rewrite or plant "
@@ -392,7 +403,16 @@ Invocation parse_command_line(int argc, char** argv) {
             inv.meta_path = option_value(option_args, "--meta");
         }
         if (inv.command != Command::run || (!inv.report_path && !inv.meta_path)) throw Error(message);
-        inv.policy = Policy{};
+        // The report is written by the rules of the directories runs can
+        // write: the writable binds known so far, --rw-bind's among them.
+        Policy refused;
+        for (Bind& b : inv.policy.fs.binds)
+            if (b.writable) refused.fs.binds.push_back(std::move(b));
+        for (const std::string& spec : o.rw_binds) try {
+                refused.fs.binds.push_back(bind_option("--rw-bind", spec, true));
+            } catch (const Error&) {
+            }
+        inv.policy = std::move(refused);
         inv.setup_error = message;
     };
     try {
@@ -445,7 +465,7 @@ Invocation parse_command_line(int argc, char** argv) {
         inv.policy = load_profile(o.profile, default_resolver(o.profile_path));
         apply_overrides(app, o, inv.policy);
         validate_policy(inv.policy);
-        if (inv.command != Command::explain) refuse_profiles_runs_can_write(o.profile_path, inv.policy);
+        if (inv.command != Command::explain) refuse_what_runs_could_rewrite(o.profile_path, inv.policy);
     } catch (const Error& e) {
         refuse(e.what());
     }

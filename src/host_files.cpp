@@ -7,11 +7,13 @@
 // and a file opened there must be a regular file; elsewhere it is the
 // operator's path, resolved as given.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include <climits>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -105,6 +108,14 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option) {
     return UniqueFd(fd);
 }
 
+// Why openat_beneath failed (errno).
+Error beneath_error(const WritablePath& where, const char* what, const std::string& path) {
+    if (errno == ELOOP || errno == EXDEV)
+        return Error(std::string(what) + ": " + path + ": refused: the path goes through a symbolic link or \"..\" beneath " +
+                     where.root + ", a directory runs can write");
+    return sys_error(what, path);
+}
+
 }  // namespace
 
 int openat_beneath(const WritablePath& where, int flags) {
@@ -119,12 +130,7 @@ int openat_beneath(const WritablePath& where, int flags) {
 
 UniqueFd open_beneath(const WritablePath& where, int flags, const char* what, const std::string& path) {
     UniqueFd fd(openat_beneath(where, flags));
-    if (fd.get() < 0) {
-        if (errno == ELOOP || errno == EXDEV)
-            throw Error(std::string(what) + ": " + path + ": refused: the path goes through a symbolic link or \"..\" beneath " +
-                        where.root + ", a directory runs can write");
-        throw sys_error(what, path);
-    }
+    if (fd.get() < 0) throw beneath_error(where, what, path);
     return fd;
 }
 
@@ -211,25 +217,6 @@ UniqueFd open_operator_path(const std::string& path, int flags, const char* opti
     return open_fifo(path, flags, option);
 }
 
-}  // namespace
-
-UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
-    std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) return open_operator_path(path, flags, option);
-    // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
-    UniqueFd fd = open_beneath(*where, flags | O_NONBLOCK, option, path);
-    struct stat st {};
-    if (fstat(fd.get(), &st) != 0) throw sys_error(std::string(option) + ": fstat", path);
-    if (!S_ISREG(st.st_mode))
-        throw Error(std::string(option) + ": " + path + ": refused: not a regular file, beneath " + where->root +
-                    ", a directory runs can write");
-    if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
-        throw sys_error(std::string(option) + ": fcntl", path);
-    return fd;
-}
-
-namespace {
-
 // The directory holding `where` (resolved beneath its root) and the name in it.
 std::pair<UniqueFd, std::string> parent_beneath(const WritablePath& where, const char* option, const std::string& path) {
     const std::size_t slash = where.rest.rfind('/');
@@ -244,32 +231,20 @@ std::pair<UniqueFd, std::string> parent_beneath(const WritablePath& where, const
     return {std::move(dir), std::move(name)};
 }
 
-}  // namespace
-
-void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
-    auto write_all = [&](int fd) {
-        for (std::size_t done = 0; done < text.size();) {
-            ssize_t n = write(fd, text.data() + done, text.size() - done);
-            if (n < 0) throw sys_error(std::string(option) + ": write", path);
-            done += static_cast<std::size_t>(n);
-        }
-    };
-    std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) {
-        write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
-        return;
-    }
-    // A new file renamed over the name: what a run left there (a link to a
-    // forged report, a file it made read-only) is replaced, never written through.
-    // The temporary name is random: a run cannot have made it beforehand.
-    auto [dir, name] = parent_beneath(*where, option, path);
+// A new file, opened with `flags` and written by `fill`, renamed over `where`:
+// what a run left at the name (a link, a FIFO, a file it made read-only) is
+// replaced, never opened. The temporary name is random: a run cannot have
+// made it beforehand.
+UniqueFd replace_beneath(const WritablePath& where, int flags, const char* option, const std::string& path,
+                         const std::function<void(int)>& fill = {}) {
+    auto [dir, name] = parent_beneath(where, option, path);
     std::uint64_t nonce = 0;
     if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce) throw sys_error(std::string(option) + ": getrandom", path);
     const std::string tmp = fmt::format(".{}.sandboxrun-{:016x}", name, nonce);
-    UniqueFd fd(openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    UniqueFd fd(openat(dir.get(), tmp.c_str(), (flags & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) throw sys_error(option, path);
     try {
-        write_all(fd.get());
+        if (fill) fill(fd.get());
         // A directory the run made at the name (to fail the report and so
         // the verdict) is swapped out to the temporary name, left to it.
         if (renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0 &&
@@ -280,9 +255,61 @@ void write_host_file(const std::string& path, const std::string& text, const cha
         unlinkat(dir.get(), tmp.c_str(), 0);
         throw;
     }
+    return fd;
+}
+
+// A report written into /proc or /sys would be a kernel setting (`--report
+// /proc/sys/kernel/domainname` set the host's domain name).
+void refuse_kernel_files(const std::string& path, const char* option) {
+    const std::size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (struct statfs sfs {}; statfs(dir.c_str(), &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC))
+        throw Error(fmt::format("{}: {}: refused: a file of /proc or /sys is a kernel setting", option, path));
+}
+
+}  // namespace
+
+UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
+    std::optional<WritablePath> where = WritableDirs(policy).find(path);
+    if (!where) return open_operator_path(path, flags, option);
+    // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
+    UniqueFd fd(openat_beneath(*where, flags | O_NONBLOCK));
+    const int err = errno;
+    struct stat st {};
+    const bool regular = fd.get() >= 0 && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode);
+    // An output file: what a run left at its name instead (a link, a
+    // directory, a FIFO) is replaced, or it would fail every later run.
+    if (!regular && (flags & O_CREAT)) {
+        UniqueFd at(openat_beneath(*where, O_PATH));   // (a link at the name: the link itself)
+        if (at.get() >= 0 && fstat(at.get(), &st) == 0 && !S_ISREG(st.st_mode))
+            return replace_beneath(*where, flags, option, path);
+    }
+    errno = err;
+    if (fd.get() < 0) throw beneath_error(*where, option, path);
+    if (!regular)
+        throw Error(std::string(option) + ": " + path + ": refused: not a regular file, beneath " + where->root +
+                    ", a directory runs can write");
+    if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
+        throw sys_error(std::string(option) + ": fcntl", path);
+    return fd;
+}
+
+void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
+    refuse_kernel_files(path, option);
+    auto write_all = [&](int fd) {
+        for (std::size_t done = 0; done < text.size();) {
+            ssize_t n = write(fd, text.data() + done, text.size() - done);
+            if (n < 0) throw sys_error(std::string(option) + ": write", path);
+            done += static_cast<std::size_t>(n);
+        }
+    };
+    std::optional<WritablePath> where = WritableDirs(policy).find(path);
+    if (!where) write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
+    else replace_beneath(*where, O_WRONLY, option, path, write_all);   // (a forged report is never written through)
 }
 
 void discard_host_file(const std::string& path, const char* option, const Policy& policy) {
+    refuse_kernel_files(path, option);
     // A directory that is not there is found now, not after the run's time was spent.
     const std::size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);

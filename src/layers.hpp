@@ -2,6 +2,7 @@
 // which they run lives in supervisor.cpp (host side) and target.cpp (inside).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <time.h>
@@ -111,12 +112,32 @@ struct MountOp {
     std::string origin{};     // "file:line:column" or the option, for errors
 };
 
+// ---- mode_record.cpp: the mode to put back after runs -----------------------
+// The mode `st` (a file or directory runs can chmod) had before the runs now
+// using it began: concurrent runs share one record, held while they run.
+class ModeRecord {
+public:
+    explicit ModeRecord(const struct stat& st);
+    ~ModeRecord();
+    ModeRecord(ModeRecord&&) = default;
+    ModeRecord& operator=(ModeRecord&&) = default;
+    mode_t mode() const { return mode_; }
+
+private:
+    mode_t mode_;
+    UniqueFd dir_, fd_;
+    std::string dir_path_, name_;
+};
+// Where the records are kept: sandboxrun's own state, no run may write there.
+std::vector<std::string> mode_record_dirs();
+
 struct MountPlan {
     std::vector<MountOp> ops;           // applied in order
     std::string chdir;                  // the target's starting directory
     std::vector<pid_t> idmap_helpers;   // killed, reaped by close_prepared
     // One idmap user namespace per on-disk owner, closed by close_prepared.
     std::vector<std::pair<std::pair<uid_t, gid_t>, int>> idmaps;
+    std::vector<ModeRecord> modes;      // of writable binds: held until the plan goes
 };
 
 // Resolves bind sources (symlinks among them are recreated, not followed);
@@ -165,7 +186,11 @@ void setup_network(const Network& net);   // loopback up in the fresh net namesp
 // ---- rlimits.cpp --------------------------------------------------------------
 // Without a cgroup, RLIMIT_AS, RLIMIT_NPROC and a tight RLIMIT_CPU stand in
 // for the run-wide memory, task and CPU limits.
-void apply_rlimits(const Limits& limits, bool have_cgroup);
+// What the run's cgroup enforces; rlimits stand in for the rest.
+struct CgroupCover {
+    bool cpu = false, memory = false, processes = false;
+};
+void apply_rlimits(const Limits& limits, CgroupCover cgroup);
 
 // ---- capabilities.cpp ---------------------------------------------------------
 // Drops every capability from every set and sets no_new_privs.
@@ -199,7 +224,7 @@ struct ChildContext {
     const SeccompProgram* filter = nullptr;
     Identity id;
     std::vector<std::string> envp;
-    bool have_cgroup = false;       // else rlimits stand in for memory, tasks and CPU
+    CgroupCover cgroup;             // rlimits stand in for what it does not cover
     std::vector<TasksFile> cgroup_join;   // v1: the child moves itself into these groups
     int landlock_abi = 0;
     int go_read = -1;               // supervisor -> child: maps written (v2: cgroup joined)

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
     // A judge that ignores SIGCHLD (kept across exec) would have the kernel
     // reap the run's pid 1 before we can wait for it.
     signal(SIGCHLD, SIG_DFL);
+    // A reader of our stderr that goes away (`-v 2>&1 | head`) must cost us
+    // our messages only, not the run (the command's signals are reset at exec).
+    signal(SIGPIPE, SIG_IGN);
     // A stop signal during setup must not kill us half-way (cgroups left,
     // no report): held from here, a run ends cleanly on it.
     const sigset_t stop_signals = hold_stop_signals();
@@ -39,9 +42,11 @@ int main(int argc, char** argv) {
             case Command::run: return run_sandbox(inv);
             case Command::explain: std::fputs(explain_policy(inv.policy).c_str(), stdout); return 0;
             case Command::cleanup: {
-                int removed = cleanup_stale_cgroups(inv.cgroup_parent);
+                std::vector<std::string> left;
+                int removed = cleanup_stale_cgroups(inv.cgroup_parent, &left);
                 std::printf("removed %d stale cgroup(s)\n", removed);
-                return 0;
+                for (const std::string& l : left) std::fprintf(stderr, "sandboxrun: cleanup: cannot remove %s\n", l.c_str());
+                return left.empty() ? 0 : 1;
             }
             case Command::check: return run_check(inv, argc, argv);
             case Command::learn: return run_learn(inv);

@@ -28,7 +28,8 @@ namespace {
 constexpr std::uint64_t default_shm_size = 64ull << 20;
 constexpr const char* dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
 // procfs entries a sandboxed program has no business writing to.
-constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "keys"};
+// (pressure: a PSI trigger written there watches the whole host, a channel between runs.)
+constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "keys", "pressure"};
 // procfs files that show the whole host (kernel memory, every task's timers and
 // scheduling): hidden under /dev/null, which nodev makes unopenable.
 constexpr const char* proc_masked[] = {"kcore", "timer_list", "timer_stats", "sched_debug", "latency_stats"};
@@ -236,14 +237,17 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
         }
         MountOp op{MountOp::Kind::bind, b.source, b.target, b.writable, b.optional};
         op.beneath = where;
-        op.mode = st.st_mode & 07777;
+        if (b.writable) op.mode = plan.modes.emplace_back(st).mode();
         op.origin = b.origin;
         plan.ops.push_back(op);
     }
     if (fs.cwd != CwdMode::none) {
         MountOp op{MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw};
+        // Inside another writable bind's source, a run may move it away and
+        // leave a link at its name: it too is opened beneath that directory.
+        op.beneath = writable.find(host_cwd);
         struct stat st {};
-        if (op.writable && stat(host_cwd.c_str(), &st) == 0) op.mode = st.st_mode & 07777;
+        if (op.writable && stat(host_cwd.c_str(), &st) == 0) op.mode = plan.modes.emplace_back(st).mode();
         plan.ops.push_back(op);
     }
     bool shm_listed = false;
@@ -509,12 +513,14 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::opt
         // a directory on the source's way a link to elsewhere on the host. A
         // source it moved is still beneath the directory that held it, which
         // is walked too. The walk starts from the directory's fd.
-        UniqueFd dir(open_source(op, O_RDONLY | O_DIRECTORY));
+        // (A file bound writable has only its mode to be put back.)
+        UniqueFd dir(open_source(op, O_RDONLY | O_NONBLOCK | O_NOFOLLOW));
         struct stat st {};
-        if (dir.get() < 0 || fstat(dir.get(), &st) != 0) continue;
-        int walked = dup(dir.get());
+        if (dir.get() < 0 || fstat(dir.get(), &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) continue;
         Walk walk{st.st_dev, run_began, file_size, done};
-        if (walked >= 0) tidy_below(walked, walk, 0);
+        if (S_ISDIR(st.st_mode)) {
+            if (int walked = fcntl(dir.get(), F_DUPFD_CLOEXEC, 3); walked >= 0) tidy_below(walked, walk, 0);
+        }
         if (walk.budget == 0) done.walks_cut.push_back(op.source);
         if (op.mode && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
             done.modes_restored.push_back(op.source);

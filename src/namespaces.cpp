@@ -158,6 +158,13 @@ void close_all_but(std::vector<int> keep) {
     // Our own CPU so far is setup too. Without the listener the supervisor
     // would never hear of a violation, so a failed send ends the run.
     add_own_cpu(handover);
+    // The kernel refuses to pass an fd while the sending user has more fds in
+    // flight than our soft RLIMIT_NOFILE. Unprivileged, every run is that one
+    // user: a run's sockets holding hundreds must not fail another's hand-over.
+    if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if (send_handover(ctx.handover_sock, handover) != 0) {
         int err = errno;
         kill(target, SIGKILL);

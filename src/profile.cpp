@@ -623,7 +623,8 @@ ProfileResolver default_resolver(std::vector<std::string> dirs) {
         if (name.find('/') != std::string::npos || name.ends_with(".toml")) {
             auto text = read_file(name);
             if (!text) throw sys_error("reading profile", name, ENOENT);
-            return ProfileText{name, std::move(*text)};
+            // A file in a directory named "<stock>" is no stock profile.
+            return ProfileText{name.starts_with(stock_prefix) ? "./" + name : name, std::move(*text)};
         }
         std::vector<std::string> looked;
         for (const auto& dir : dirs) {
@@ -800,7 +801,11 @@ std::string explain_policy(const Policy& policy) {
     out << "# Effective policy of profile \"" << policy.name << "\", command-line overrides included.\n";
     out << "# Profile chain: " << fmt::format("{}", fmt::join(policy.sources, " -> ")) << "\n";
     out << "# Binds and tmpfs mounts are listed in mount order (parents first).\n\n";
-    out << toml::toml_formatter{root} << "\n";
+    // Basic strings only: a literal or multi-line one cannot hold every
+    // value (''' inside, a leading newline the parser would drop).
+    constexpr auto flags = toml::toml_formatter::default_flags &
+                           ~(toml::format_flags::allow_literal_strings | toml::format_flags::allow_multi_line_strings);
+    out << toml::toml_formatter{root, flags} << "\n";
     return out.str();
 }
 

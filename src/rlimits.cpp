@@ -47,7 +47,7 @@ void open_up(int resource) {
 
 }  // namespace
 
-void apply_rlimits(const Limits& limits, bool have_cgroup) {
+void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     if (limits.cpu_time) {
         // Without a cgroup this is the limit; with one the supervisor enforces
         // CPU time over the whole run and this is only a backstop, far enough
@@ -56,14 +56,15 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
         // with cc1plus), and a compiler's child killed by it read as the
         // compiler's own error. The soft limit sends SIGXCPU, the hard SIGKILL.
         const auto limit = static_cast<rlim_t>((limits.cpu_time->count() + 999) / 1000);
-        rlim_t secs = limit;
-        if (have_cgroup) {
-            secs = 2 * limit + 1;
-            // A caller's lower hard limit (ulimit -Ht) draws the backstop in, down to the limit.
-            if (rlimit host{}; getrlimit(RLIMIT_CPU, &host) == 0 && host.rlim_max < secs + 1 && host.rlim_max > limit)
-                secs = host.rlim_max - 1;
+        rlim_t secs = cgroup.cpu ? 2 * limit + 1 : limit, hard = secs + 1;
+        // A caller's lower hard limit (ulimit -Ht) not below the limit draws
+        // it in (without a cgroup SIGXCPU must still come first, at the limit).
+        if (rlimit host{}; getrlimit(RLIMIT_CPU, &host) == 0 && host.rlim_max < hard &&
+                           host.rlim_max >= limit + (cgroup.cpu ? 0 : 1)) {
+            hard = host.rlim_max;
+            secs = hard > limit ? hard - 1 : hard;
         }
-        set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, secs + 1);
+        set_limit(RLIMIT_CPU, "RLIMIT_CPU", secs, hard);
     } else {
         open_up(RLIMIT_CPU);
     }
@@ -73,13 +74,11 @@ void apply_rlimits(const Limits& limits, bool have_cgroup) {
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
     else open_up(RLIMIT_STACK);
     open_up(RLIMIT_DATA);
-    if (have_cgroup || !limits.memory) open_up(RLIMIT_AS);
-    if (!have_cgroup) {
-        if (limits.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
-        // Counted per user namespace (Linux 5.14+): this run's tasks only,
-        // pid 1 (ours, same uid) among them.
-        if (limits.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
-    }
+    if (limits.memory && !cgroup.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
+    else open_up(RLIMIT_AS);
+    // Counted per user namespace (Linux 5.14+): this run's tasks only, pid 1
+    // (ours, same uid) among them.
+    if (limits.processes && !cgroup.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
     // The kernel charges queued signals and POSIX message queues up to the
     // owner of the run's user namespace too (the invoking user; the run's own

@@ -22,6 +22,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -107,6 +108,18 @@ void add_rule(scmp_filter_ctx ctx, std::uint32_t action, const AllowedSyscall& s
           "adding a rule for " + s.name);
 }
 
+// Allows `s` unless the low 32 bits of argument `arg` (an int: the kernel
+// ignores the rest) are `value`, which is left to the default action. No
+// libseccomp comparison says "not equal" under a mask: one rule per bit, each
+// "the bits above it as in `value`, this one not".
+void allow_all_but(scmp_filter_ctx ctx, const AllowedSyscall& s, unsigned arg, std::uint32_t value) {
+    for (unsigned bit = 0; bit < 32; ++bit) {
+        const std::uint64_t mask = 0xffffffffULL << bit & 0xffffffffULL;
+        const std::uint64_t want = (value & (mask << 1) & 0xffffffffULL) | (~value & (1ULL << bit));
+        add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, want)});
+    }
+}
+
 // One or more ALLOW rules (ORed) expressing `s.check`.
 void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<int>& families) {
     switch (s.check) {
@@ -150,6 +163,10 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
         for (auto mode : allowed_fallocate_modes)
             add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, mode)});
         return;
+    case ArgCheck::no_lease:
+        return allow_all_but(ctx, s, 1, F_SETLEASE);
+    case ArgCheck::no_own_filter:
+        return allow_all_but(ctx, s, 0, PR_SET_SECCOMP);
     }
 }
 

@@ -30,20 +30,26 @@ bool ours(int fd, mode_t forbidden) {
            (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) <= max_file));
 }
 
-// The cache directory, created 0700 if missing; -1 when it is not ours alone.
-int open_cache_dir(const std::string& dir) {
+}  // namespace
+
+int open_own_dir(const std::string& dir) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) {
         auto slash = dir.rfind('/');
         if (slash != std::string::npos && slash > 0) ::mkdir(dir.substr(0, slash).c_str(), 0755);
         ::mkdir(dir.c_str(), 0700);
     }
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    // (Made under a caller's umask 0177 it is 0600: ours, but unusable.)
+    if (struct stat st {}; fd >= 0 && ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0700) != 0700)
+        ::fchmod(fd, (st.st_mode & 07777) | 0700);
     if (fd >= 0 && !ours(fd, 077)) {
         ::close(fd);
         return -1;
     }
     return fd;
 }
+
+namespace {
 
 std::optional<SeccompProgram> parse_entry(const std::string& text, const std::string& key) {
     std::size_t at = sizeof magic - 1;
@@ -114,7 +120,7 @@ std::string default_seccomp_cache_dir() {
 SeccompProgram compile_seccomp(const Syscalls& syscalls, const Network& net, const std::string& cache_dir) {
     const std::string key = seccomp_key(syscalls, net);
     if (auto program = precompiled_seccomp(key)) return std::move(*program);
-    UniqueFd dir(cache_dir.empty() ? -1 : open_cache_dir(cache_dir));
+    UniqueFd dir(cache_dir.empty() ? -1 : open_own_dir(cache_dir));
     if (dir.get() >= 0)
         if (auto program = load(dir.get(), key); program && seccomp_actions_available(program->notify))
             return std::move(*program);

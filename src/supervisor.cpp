@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <initializer_list>
 #include <cstdio>
 #include <memory>
@@ -118,6 +119,9 @@ private:
     // ended within a second.
     void kill_run() {
         if (killed_) return;
+        // Before the hand-over pid 1 is still building the sandbox, with the
+        // signal held: the target would start and run for that second.
+        if (handover_sock_.get() >= 0) return kill_now();
         killed_ = true;
         kill_by_us_ = monotonic_us() + 1'000'000;
         syscall(SYS_pidfd_send_signal, child_.pidfd, SIGUSR1, nullptr, 0);
@@ -185,11 +189,15 @@ int Run::execute() {
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
     // fds (unprivileged, its uid is their owner's): their modes are put back.
+    // (Through fds of their own: as root the run's may be reopened through a
+    // read-only idmapped mount, where a mode cannot be put back.)
     struct StdioFile {
-        int fd;
+        UniqueFd fd;
         const std::optional<std::string>& path;
-        mode_t mode = 0;
-    } stdio_files[] = {{in.get(), inv_.stdin_path}, {out.get(), inv_.stdout_path}, {err.get(), inv_.stderr_path}};
+        std::optional<ModeRecord> mode{};
+    } stdio_files[] = {{UniqueFd(fcntl(in.get(), F_DUPFD_CLOEXEC, 3)), inv_.stdin_path},
+                       {UniqueFd(fcntl(out.get(), F_DUPFD_CLOEXEC, 3)), inv_.stdout_path},
+                       {UniqueFd(fcntl(err.get(), F_DUPFD_CLOEXEC, 3)), inv_.stderr_path}};
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -222,34 +230,35 @@ int Run::execute() {
         else let_run_reopen(err.get() >= 0 ? err.get() : 2, err.get() >= 0, plan, id);
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)
-        if (struct stat st {}; f.fd >= 0 && fstat(f.fd, &st) == 0) f.mode = st.st_mode & 07777;
+        if (struct stat st {}; f.fd.get() >= 0 && fstat(f.fd.get(), &st) == 0) f.mode.emplace(st);
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.
     cgroup_ = Cgroup::create(limits, report_.run_id, report_.warnings, inv_.cgroup_parent);
     report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
-    report_.memory_limit_by = !limits.memory ? "none" : cgroup_ ? "cgroup" : "rlimit-as";
-    if (cgroup_) {
+    // (A v2 parent may lack a controller: rlimits stand in for what the group does not hold.)
+    const CgroupCover cover{cgroup_ != nullptr, cgroup_ && cgroup_->limits_memory, cgroup_ && cgroup_->limits_processes};
+    report_.memory_limit_by = !limits.memory ? "none" : cover.memory ? "cgroup" : "rlimit-as";
+    if (cgroup_)
         for (const std::string& u : cgroup_->unapplied()) report_.unapplied.push_back(u);
-    } else {
-        if (limits.memory)
-            report_.unapplied.push_back("memory: no cgroup; RLIMIT_AS per process stands in (it counts address space, "
-                                        "not memory: the run's tmpfs files count against their own sizes only, "
-                                        "socket and pipe buffers not at all; shmget, msgget, semget and "
-                                        "memfd_create, where the profile allows them, fail with ENOMEM)");
-        if (limits.processes) report_.unapplied.push_back("processes: no cgroup; RLIMIT_NPROC of the run's user namespace stands in");
-        if (limits.cpu_time) report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole "
-                                                          "seconds, not the sum over the run (the verdict still "
-                                                          "compares the measured sum: every process the run's init "
-                                                          "or a parent reaps, not one the kernel reaps because its "
-                                                          "parent ignores SIGCHLD; the wall limit bounds those)");
-    }
+    if (limits.memory && !cover.memory)
+        report_.unapplied.push_back("memory: no memory cgroup; RLIMIT_AS per process stands in (it counts address space, "
+                                    "not memory: the run's tmpfs files count against their own sizes only, "
+                                    "socket and pipe buffers not at all; shmget, msgget, semget and "
+                                    "memfd_create, where the profile allows them, fail with ENOMEM)");
+    if (limits.processes && !cover.processes)
+        report_.unapplied.push_back("processes: no pids cgroup; RLIMIT_NPROC of the run's user namespace stands in");
+    if (limits.cpu_time && !cover.cpu)
+        report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole seconds, not the "
+                                    "sum over the run (the verdict still compares the measured sum: every process the "
+                                    "run's init or a parent reaps, not one the kernel reaps because its parent "
+                                    "ignores SIGCHLD; the wall limit bounds those)");
     log_step("cgroup");
 
     // 2. The filter is compiled once, here, not in the child (or found
     // compiled: at build time for the stock profiles, in the cache for others).
     std::optional<Syscalls> refused;
-    if (!cgroup_ && limits.memory) refused = unmapped_memory_refused(policy_.syscalls);
+    if (limits.memory && !cover.memory) refused = unmapped_memory_refused(policy_.syscalls);
     SeccompProgram filter = compile_seccomp(refused ? *refused : policy_.syscalls, policy_.net, default_seccomp_cache_dir());
     log_step("seccomp compiled");
     LandlockStatus landlock = landlock_probe();
@@ -280,7 +289,7 @@ int Run::execute() {
     ctx.filter = &filter;
     ctx.id = id;
     ctx.envp = build_environment(policy_.env, policy_.limits, environ);
-    ctx.have_cgroup = cgroup_ != nullptr;
+    ctx.cgroup = cover;
     if (cgroup_) ctx.cgroup_join = cgroup_->self_join_files();
     ctx.landlock_abi = landlock.abi;
     ctx.go_read = go.read.get();
@@ -381,8 +390,8 @@ int Run::execute() {
     const WritableDirs writable(policy_);
     for (const StdioFile& f : stdio_files) {
         struct stat st {}, now {};
-        if (f.fd < 0 || fstat(f.fd, &st) != 0) continue;
-        if ((st.st_mode & 07777) != f.mode && fchmod(f.fd, f.mode) == 0)
+        if (!f.mode || fstat(f.fd.get(), &st) != 0) continue;
+        if ((st.st_mode & 07777) != f.mode->mode() && fchmod(f.fd.get(), f.mode->mode()) == 0)
             report_.warnings.push_back("the run changed the mode of " + *f.path + "; put back");
         // In the work dir the run may have put something else at the name (a
         // link to /etc/shadow for a judge that reads the output back as root).
@@ -443,7 +452,7 @@ void Run::watch() {
                          {listener_.get(), POLLIN, 0},
                          {late_stop_ ? -1 : signal_fd_.get(), POLLIN, 0},
                          {status_read_.get(), POLLIN, 0}};
-        int n = poll(fds, 5, static_cast<int>(timeout_ms));
+        int n = poll(fds, 5, static_cast<int>(std::min<long>(timeout_ms, INT_MAX)));   // (--wall-time 1000h)
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
         // In the order things happen: hand-over, violations, the target's
@@ -536,6 +545,11 @@ void Run::collect(const rusage& ru) {
         // cache (the program's output files), which reaches the limit and is
         // reclaimed without harm.
         ev.oom_killed = u.oom_killed;
+        // Not a verdict (the program may cope), but what its failure most likely comes from.
+        if (u.pids_limit_hit && policy_.limits.processes)
+            report_.warnings.push_back(fmt::format("the run reached its limit of {} processes and threads: a fork or "
+                                                   "thread creation failed (EAGAIN)",
+                                                   *policy_.limits.processes));
         if (u.cpu_usec && over_cpu_limit(*u.cpu_usec)) ev.cpu_limit_hit = true;
     }
     if (!report_.peak_memory_kib) report_.peak_memory_kib = report_.max_rss_kib;
@@ -578,13 +592,15 @@ void Run::log_to_syslog() {
     closelog();
 }
 
-// Returns false, having said why, if the report or meta file could not be written.
-bool write_text(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
+// Returns false, having said why (unless `said` already did: the run's own
+// error was this file), if the report or meta file could not be written.
+bool write_text(const std::string& path, const std::string& text, const char* option, const Policy& policy,
+                const std::string& said) {
     try {
         write_host_file(path, text, option, policy);
         return true;
     } catch (const Error& e) {
-        std::fprintf(stderr, "sandboxrun: %s\n", e.what());
+        if (e.what() != said) std::fprintf(stderr, "sandboxrun: %s\n", e.what());
         return false;
     }
 }
@@ -596,8 +612,8 @@ sigset_t hold_stop_signals() {
     sigemptyset(&stop);
     // Every signal whose default action would end us (but SIGKILL, and the
     // faults that are our own bugs): a judge's or a shell's stray one, or
-    // limits put on sandboxrun itself (SIGXFSZ, SIGXCPU).
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF,
+    // limits put on sandboxrun itself (SIGXFSZ, SIGXCPU). (Not SIGPIPE: main ignores it.)
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF,
                     SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT})
         sigaddset(&stop, sig);
     sigprocmask(SIG_BLOCK, &stop, nullptr);
@@ -639,8 +655,8 @@ int run_sandbox(const Invocation& inv) {
     if (!inv.quiet && report.verdict != Verdict::ok && report.verdict != Verdict::sandbox_error)
         std::fprintf(stderr, "sandboxrun: %s\n", verdict_summary(report).c_str());
     // A judge reads the verdict from these: without them, the exit status must not say all went well.
-    if (inv.report_path && !write_text(*inv.report_path, report_json(report), "--report", inv.policy)) status = exit_sandbox_error;
-    if (inv.meta_path && !write_text(*inv.meta_path, report_meta(report), "--meta", inv.policy)) status = exit_sandbox_error;
+    if (inv.report_path && !write_text(*inv.report_path, report_json(report), "--report", inv.policy, report.message)) status = exit_sandbox_error;
+    if (inv.meta_path && !write_text(*inv.meta_path, report_meta(report), "--meta", inv.policy, report.message)) status = exit_sandbox_error;
     return status;
 }
 

@@ -7,7 +7,7 @@
 
 namespace sandboxrun {
 
-// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and the other signals that
+// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and the other signals that
 // would end us (a run reads them from a signalfd and ends cleanly, with its
 // report); returns that set.
 sigset_t hold_stop_signals();

@@ -71,8 +71,9 @@ constexpr M memory_members[] = {
     {"membarrier"}, {"get_mempolicy"}, {"pkey_alloc"}, {"pkey_free"}, {"pkey_mprotect"},
 };
 
-// prctl is allowed unconditionally: its dangerous options need capabilities the
-// target has dropped, and PR_SET_SECCOMP can only stack a stricter filter.
+// prctl's dangerous options need capabilities the target has dropped; its
+// PR_SET_SECCOMP (a filter of the program's own, whose errors would outrank
+// our violation report) is refused by its standard check.
 constexpr M process_members[] = {
     {"@signal"},
     {"clone", A::clone_no_namespace}, {"fork"}, {"vfork"}, {"execve"}, {"execveat"},
@@ -244,7 +245,7 @@ constexpr SyscallGroup groups[] = {
 
 // A setuid file left in a writable bind keeps its bit on the host, where a
 // root-owned work dir makes it root's: the mode checks refuse to create one.
-constexpr std::array<std::pair<std::string_view, ArgCheck>, 15> standard_checks{{
+constexpr std::array<std::pair<std::string_view, ArgCheck>, 17> standard_checks{{
     {"clone", A::clone_no_namespace},
     {"ioctl", A::ioctl_safe_request},
     {"socket", A::socket_family},
@@ -260,6 +261,8 @@ constexpr std::array<std::pair<std::string_view, ArgCheck>, 15> standard_checks{
     {"openat2", A::enosys},
     {"prlimit64", A::own_process},
     {"fallocate", A::allocate_in_size},
+    {"fcntl", A::no_lease},
+    {"prctl", A::no_own_filter},
 }};
 
 constexpr std::string_view always_allowed[] = {"write", "execve", "exit_group"};

@@ -84,7 +84,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
         apply_landlock(*ctx.plan, inv.policy.net, ctx.landlock_abi);
         // Limits after Landlock, whose ruleset needs fds beside the program's
         // stdio: open_files may leave room for one more only (the listener).
-        apply_rlimits(inv.policy.limits, ctx.have_cgroup);
+        apply_rlimits(inv.policy.limits, ctx.cgroup);
     } catch (const Error& e) {
         fail_child(ctx.error_write, e.exit_code(), e.what());
     }

@@ -104,7 +104,7 @@ GroupDir make_group(const std::string& parent_dir, const std::string& run_id);
 
 // Removes the unlocked groups beneath `base_dir`; returns their names.
 // wait: block for the base lock instead of giving up when it is busy.
-std::vector<std::string> sweep(const std::string& base_dir, bool wait);
+std::vector<std::string> sweep(const std::string& base_dir, bool wait, std::vector<std::string>* left = nullptr);
 
 // SIGKILLs every task of `dir` and its child groups (cgroup.kill first where
 // the kernel has it) until all are gone or `budget` runs out. True: empty.

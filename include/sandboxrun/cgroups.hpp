@@ -63,13 +63,17 @@ public:
     virtual void kill_all() = 0;
     virtual std::string describe() const = 0;            // "v1: /sys/fs/cgroup/memory/...; ..."
     virtual std::vector<std::string> unapplied() const = 0; // limits asked for but not set, with why
+    // The limits the group holds (a v2 parent may lack a controller): rlimits stand in for the others.
+    bool limits_memory = false, limits_processes = false;
 
 protected:
     Cgroup() = default;
 };
 
 // Removes groups left by supervisors that died (SIGKILL), beneath our own
-// cgroups and beneath `parent` (--cgroup-parent). Returns how many.
-int cleanup_stale_cgroups(const std::optional<std::string>& parent = std::nullopt);
+// cgroups and beneath `parent` (--cgroup-parent). Returns how many; those it
+// could not remove go to `left` ("DIR: why").
+int cleanup_stale_cgroups(const std::optional<std::string>& parent = std::nullopt,
+                          std::vector<std::string>* left = nullptr);
 
 }  // namespace sandboxrun

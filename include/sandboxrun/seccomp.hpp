@@ -73,6 +73,11 @@ bool seccomp_actions_available(bool notify);
 // "" (no cache) when neither applies.
 std::string default_seccomp_cache_dir();
 
+// A directory of sandboxrun's own state (the cache, the mode records),
+// created 0700 if missing; -1 when it is not ours alone (owned by our euid,
+// closed to group and others).
+int open_own_dir(const std::string& dir);
+
 // A cache file's name and contents for `key` (exposed for the tests).
 std::string seccomp_cache_name(const std::string& key);
 std::string seccomp_cache_entry(const std::string& key, const SeccompProgram& program);

@@ -167,6 +167,14 @@ TEST_CASE("cleanup --cgroup-parent sweeps stale groups there; a bad parent is re
         REQUIRE(mkdir((d / "sandboxrun/00000000deadbeef").c_str(), 0755) == 0);
     }
     WorkDir dir;
+    // A user who cannot remove root's groups is told so, with a failing status.
+    Result nobody = run(dir, {"cleanup", "--cgroup-parent", parent.value()}, 60, "", [] {
+        if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(206);
+    });
+    INFO(nobody.err);
+    CHECK(nobody.status == 1);
+    CHECK(nobody.err.find("cannot remove") != std::string::npos);
     Result r = run(dir, {"cleanup", "--cgroup-parent", parent.value()});
     INFO(r.err);
     CHECK(r.status == 0);

@@ -261,7 +261,8 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
         {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
-        {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"},
+        {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"}, {"set_lease", "fcntl"},
+        {"own_filter", "prctl"},
     };
     for (const std::string profile : {"c", "python"}) {
         for (const auto& [name, syscall] : calls) {
@@ -288,6 +289,11 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         INFO(c3.out << c3.err);
         CHECK(c3.status == 0);
         CHECK(contains(c3.out, "CONTAINED clone3_newuser: ENOSYS"));
+        // Locking memory is refused (base), not a violation: libraries go on without.
+        Result ml = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", "mlock"});
+        INFO(ml.out << ml.err);
+        CHECK(ml.status == 0);
+        CHECK(contains(ml.out, "CONTAINED mlock: EPERM"));
         // prlimit64 reaches the caller only: the run's pid 1 has the target's uid.
         Result pl = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", "prlimit_init"});
         INFO(pl.out << pl.err);
@@ -555,10 +561,15 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
         fs::create_symlink(victim, dir.path() / "meta.txt");
         for (const char* mode : {"rw", "ro", "none"}) {
             INFO("--cwd-mode " << mode);
+            // An output name is replaced by a new file (refusing would let one
+            // run fail every later run writing there); an input one is refused.
             Result out = run(dir, {"--profile", "c", "--cwd-mode", mode, "--stdout", (dir.path() / "out.txt").string(),
                                    "--", "/bin/cat"}, 60, "x\n");
-            CHECK(out.status == 125);
-            CHECK(out.err.find("refused") != std::string::npos);
+            CHECK(out.status == 0);
+            CHECK(fs::is_regular_file(fs::symlink_status(dir.path() / "out.txt")));
+            CHECK(dir.read("out.txt") == "x\n");
+            fs::remove(dir.path() / "out.txt");
+            fs::create_symlink(victim, dir.path() / "out.txt");
             Result in = run(dir, {"--profile", "c", "--cwd-mode", mode, "--stdin", "in.txt", "--", "/bin/cat"});
             CHECK(in.status == 125);
             CHECK(in.out.empty());
@@ -630,18 +641,35 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
     }
     SECTION("a FIFO would block the supervisor forever on open") {
         REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
-        for (const char* option : {"--stdin", "--stdout"}) {
-            auto t0 = std::chrono::steady_clock::now();
-            Result r = run(dir, {"--profile", "c", option, (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
-            INFO(option << ": " << r.err);
-            CHECK(r.status == 125);
-            CHECK(r.err.find("fifo") != std::string::npos);
-            CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        auto t0 = std::chrono::steady_clock::now();
+        Result r = run(dir, {"--profile", "c", "--stdin", (dir.path() / "fifo").string(), "--", "./cat_upper"}, 20);
+        INFO(r.err);
+        CHECK(r.status == 125);
+        CHECK(r.err.find("fifo") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        // Output files are new files renamed over the name: the FIFO goes.
+        for (const char* option : {"--stdout", "--meta"}) {
+            Result out = run(dir, {"--profile", "c", option, "fifo", "--", "./cat_upper"}, 20, "x\n");
+            INFO(option << ": " << out.err);
+            CHECK(out.status == 0);
+            CHECK(fs::is_regular_file(fs::symlink_status(dir.path() / "fifo")));
+            fs::remove(dir.path() / "fifo");
+            REQUIRE(mkfifo((dir.path() / "fifo").c_str(), 0666) == 0);
         }
-        // The meta file is written as a new file renamed over the name: the FIFO goes.
-        Result meta = run(dir, {"--profile", "c", "--meta", "fifo", "--", "./cat_upper"}, 20);
-        CHECK(meta.status == 0);
-        CHECK(fs::is_regular_file(dir.path() / "fifo"));
+    }
+    SECTION("what a run leaves at its --stdout name (a directory, a link) fails no later run") {
+        dir.write("plant.sh", "echo 1; rm -f out.txt err.txt; mkdir -p out.txt/sub; ln -s /etc/passwd err.txt\n");
+        Result planted = run(dir, {"--profile", "c", "--stdout", "out.txt", "--stderr", "err.txt", "--", "/bin/sh",
+                                   "plant.sh"});
+        REQUIRE(planted.status == 0);
+        REQUIRE(fs::is_directory(dir.path() / "out.txt"));
+        Result next = run(dir, {"--profile", "c", "--stdout", "out.txt", "--stderr", "err.txt", "--", "./cat_upper"},
+                          60, "next\n");
+        INFO(next.err);
+        CHECK(next.status == 0);
+        CHECK(verdict(next) == "ok");
+        CHECK(dir.read("out.txt") == "NEXT\n");
+        CHECK(fs::is_regular_file(fs::symlink_status(dir.path() / "err.txt")));
     }
     SECTION("outside the directories runs can write, paths are the operator's") {
         CHECK(run(dir, {"--profile", "c", "--stdout", "/dev/null", "--", "./cat_upper"}).status == 0);
@@ -650,4 +678,131 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
         CHECK(r.status == 0);
         CHECK(r.out == "HOST DATA\n");
     }
+}
+
+TEST_CASE("a work dir inside a writable bind, moved away by its run, is not what the after-run check changes", "[defense]") {
+    // The judge works in outer/w2 and binds outer writable: the run can move
+    // w2 aside and leave a link to any host directory at its name.
+    WorkDir outer, victim;
+    REQUIRE(chmod(victim.path().c_str(), 0700) == 0);
+    fs::create_directory(outer.path() / "w2");
+    REQUIRE(chmod((outer.path() / "w2").c_str(), 0755) == 0);
+    if (run_as() > 0) [[maybe_unused]] int rc = chown((outer.path() / "w2").c_str(), run_as(), run_as());
+    outer.add_program("plant_link");
+    Result r = run(outer, {"--profile", "c", "--rw-bind", outer.path().string() + ":/shared", "--", "/shared/plant_link",
+                           "/shared/w2", victim.path().string()},
+                   60, "", [&] {
+                       if (chdir("w2") != 0) _exit(205);
+                   });
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);
+    CHECK(fs::is_symlink(outer.path() / "w2"));
+    struct stat st {};
+    REQUIRE(stat(victim.path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);   // not w2's 0755 put "back" on it
+}
+
+TEST_CASE("a refused run's report never goes through a link an earlier run planted in a writable bind", "[defense]") {
+    WorkDir dir, shared, elsewhere;
+    elsewhere.write("victim.txt", "host data\n");
+    dir.add_program("plant_link");
+    const std::string bind = shared.path().string() + ":/shared";
+    REQUIRE(run(dir, {"--profile", "c", "--rw-bind", bind, "--", "./plant_link", "/shared/r.json",
+                      (elsewhere.path() / "victim.txt").string()})
+                .status == 0);
+    REQUIRE(fs::is_symlink(shared.path() / "r.json"));
+    // Refused input (a bad --memory, read before the binds) still gets a report.
+    Result r = run(dir, {"--profile", "c", "--rw-bind", bind, "--memory", "lots", "--report",
+                         (shared.path() / "r.json").string(), "--", "/bin/true"});
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK(elsewhere.read("victim.txt") == "host data\n");
+    CHECK(fs::is_regular_file(fs::symlink_status(shared.path() / "r.json")));
+    CHECK(contains(shared.read("r.json"), "sandbox_error"));
+}
+
+TEST_CASE("modes a run changes through a writable file bind or its --stdin are put back", "[defense]") {
+    WorkDir dir;
+    dir.add_program("chmod_path");
+    dir.write("data.txt", "d\n");
+    dir.write("in.txt", "i\n");
+    REQUIRE(chmod((dir.path() / "data.txt").c_str(), 0644) == 0);
+    REQUIRE(chmod((dir.path() / "in.txt").c_str(), 0600) == 0);
+    Result bound = run(dir, {"--profile", "c", "--rw-bind", "data.txt:/data.txt", "--", "./chmod_path", "/data.txt", "666"});
+    INFO(bound.err);
+    CHECK(bound.status == 0);
+    CHECK(contains(bound.err, "changed the mode of"));
+    // The input file reaches the run through a read-only (idmapped) mount as root: put back all the same.
+    Result in = run(dir, {"--profile", "c", "--stdin", "in.txt", "--", "./chmod_path", "/box/in.txt", "666"});
+    INFO(in.err);
+    CHECK(in.status == 0);
+    struct stat data {}, input {};
+    REQUIRE(stat((dir.path() / "data.txt").c_str(), &data) == 0);
+    REQUIRE(stat((dir.path() / "in.txt").c_str(), &input) == 0);
+    CHECK((data.st_mode & 07777) == 0644);
+    CHECK((input.st_mode & 07777) == 0600);
+}
+
+TEST_CASE("no directory runs can write may hold sandboxrun's own state (its compiled filters, its uid slots)", "[defense]") {
+    WorkDir dir;
+    Result bound = run(dir, {"--profile", "c", "--rw-bind", "/run:/r", "--", "/bin/true"});
+    INFO(bound.err);
+    CHECK(bound.status == 125);
+    CHECK(contains(bound.err, "sandboxrun's own state"));
+    Result started = run(dir, {"--profile", "c", "--", "/bin/true"}, 60, "", [] {
+        if (chdir("/run") != 0) _exit(205);
+    });
+    INFO(started.err);
+    CHECK(started.status == 125);
+    CHECK(contains(started.err, "sandboxrun's own state"));
+}
+
+TEST_CASE("a reader of sandboxrun's stderr that goes away costs the messages, not the run", "[defense]") {
+    WorkDir dir;
+    // -v writes a line per setup step to a pipe nobody reads any more.
+    Result r = run(dir, {"-v", "--profile", "c", "--", "/bin/true"}, 60, "", [] {
+        int p[2];
+        if (pipe(p) != 0) _exit(205);
+        close(p[0]);
+        dup2(p[1], 2);
+        close(p[1]);
+    });
+    INFO(r.report);
+    CHECK(r.status == 0);
+    CHECK(verdict(r) == "ok");
+}
+
+TEST_CASE("a report or meta file in /proc or /sys is refused: it would be a kernel setting", "[defense]") {
+    WorkDir dir;
+    const std::string before = read_file("/proc/sys/kernel/domainname");
+    for (const char* option : {"--report", "--meta"}) {
+        Result r = run(dir, {"--profile", "c", option, "/proc/sys/kernel/domainname", "--", "/bin/true"});
+        INFO(option << ": " << r.err);
+        CHECK(r.status == 125);
+        CHECK(contains(r.err, "kernel setting"));
+    }
+    CHECK(read_file("/proc/sys/kernel/domainname") == before);
+}
+
+TEST_CASE("concurrent runs in one directory leave it the mode it had, whatever one of them did to it", "[defense]") {
+    WorkDir shared, first, second;   // the runs work in `shared`; the others hold what run() captures
+    REQUIRE(chmod(shared.path().c_str(), 0755) == 0);
+    auto in_shared = [&] {
+        if (chdir(shared.path().c_str()) != 0) _exit(205);
+    };
+    // The second starts while the first has the directory at 0777: that is
+    // not the mode to put back after the first has put back 0755.
+    Result a, b;
+    std::thread opener([&] {
+        a = run(first, {"--profile", "c", "--", "/bin/sh", "-c", "chmod 777 /box && sleep 2"}, 60, "", in_shared);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    b = run(second, {"--profile", "c", "--", "/bin/sh", "-c", "sleep 2"}, 60, "", in_shared);
+    opener.join();
+    INFO(a.err << b.err);
+    CHECK(a.status == 0);
+    CHECK(b.status == 0);
+    struct stat st {};
+    REQUIRE(stat(shared.path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0755);
 }

@@ -78,11 +78,12 @@ const std::vector<Language>& languages() {
         {"cpp", "/usr/bin/g++", "cpp",
          [](auto& f) { return concat({"g++", "-O2", "-pthread", "-o", "main"}, with_suffix(f, ".cpp")); },
          "cpp-run", {"./main"}, false},
+        // Java and C# compile through a shell, as judges' compile scripts do (dash forks for javac).
         {"java", "/usr/bin/javac", "java",
-         [](auto& f) { return concat({"javac", "-d", "."}, with_suffix(f, ".java")); },
+         [](auto& f) { return concat({"/bin/sh", "-c", "javac -d . \"$@\"", "sh"}, with_suffix(f, ".java")); },
          "java", {"java", "-cp", ".", "Main"}, true},
         {"csharp", "/usr/bin/mcs", "csharp",
-         [](auto& f) { return concat({"mcs", "-out:main.exe"}, with_suffix(f, ".cs")); },
+         [](auto& f) { return concat({"/bin/sh", "-c", "mcs -out:main.exe \"$@\"", "sh"}, with_suffix(f, ".cs")); },
          "csharp", {"mono", "main.exe"}, true},   // its heap cap is the limit; address space is more
         {"python", "/usr/bin/python3", "", nullptr, "python", {"/usr/bin/python3", "main.py"}, false},
         {"javascript", "/usr/bin/node", "", nullptr, "javascript", {"node", "main.js"}, true},

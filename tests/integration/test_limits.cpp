@@ -306,6 +306,13 @@ TEST_CASE("a processes limit of N is N tasks for the program, our init not among
         CHECK(r.status == 0);
         CHECK(r.out == "threads: " + std::to_string(n - 1) + "\n");
     }
+    // A program that fails on the limit is told why (the cgroup counts the failed forks).
+    if (!unprivileged()) {
+        Result over = run(dir, {"--profile", "c", "--processes", "3", "--", "/bin/sh", "-c",
+                                "for i in 1 2 3 4 5 6; do sleep 0.5 & done; wait"});
+        INFO(over.err << over.report);
+        CHECK(over.report.find("limit of 3 processes and threads") != std::string::npos);
+    }
     Result huge = run_limited(dir, "exit3", {"--processes", "99999999999"});
     CHECK(huge.status == 125);
     CHECK(huge.err.find("limits.processes: at most") != std::string::npos);
@@ -527,24 +534,30 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);
     CHECK(stack.out.find("stack: 67108864\n") != std::string::npos);
 
-    auto hard_cpu = [] {   // `ulimit -Ht 1`
-        rlimit cpu{1, 1};
-        setrlimit(RLIMIT_CPU, &cpu);
+    // `ulimit -t N` in the judge's shell: soft and hard.
+    auto cpu_limit = [](rlim_t seconds) {
+        return [seconds] {
+            rlimit cpu{seconds, seconds};
+            setrlimit(RLIMIT_CPU, &cpu);
+        };
     };
-    Result low = run(dir, {"--profile", "c", "--cpu-time", "5s", "--", "./print_rlimits"}, 60, "", hard_cpu);
+    Result low = run(dir, {"--profile", "c", "--cpu-time", "5s", "--", "./print_rlimits"}, 60, "", cpu_limit(1));
     INFO(low.err);
     CHECK(low.status == 125);
     CHECK(low.err.find("RLIMIT_CPU") != std::string::npos);
     CHECK(low.err.find("hard limit 1 ") != std::string::npos);
     // A hard limit above the CPU limit only draws the backstop in (`ulimit -t 5`, --cpu-time 3s).
-    auto five = [] {
-        rlimit cpu{5, 5};
-        setrlimit(RLIMIT_CPU, &cpu);
-    };
-    Result drawn_in = run(dir, {"--profile", "c", "--cpu-time", "3s", "--", "./print_rlimits"}, 60, "", five);
+    Result drawn_in = run(dir, {"--profile", "c", "--cpu-time", "3s", "--", "./print_rlimits"}, 60, "", cpu_limit(5));
     INFO(drawn_in.err);
     CHECK(drawn_in.status == 0);
     CHECK(drawn_in.out.find(unprivileged() ? "cpu: 3\n" : "cpu: 4\n") != std::string::npos);
+    // With a cgroup, even a hard limit equal to the CPU limit (`ulimit -t 3`, --cpu-time 2500ms).
+    if (!unprivileged()) {
+        Result equal = run(dir, {"--profile", "c", "--cpu-time", "2500ms", "--", "./print_rlimits"}, 60, "", cpu_limit(3));
+        INFO(equal.err);
+        CHECK(equal.status == 0);
+        CHECK(equal.out.find("cpu: 3\n") != std::string::npos);
+    }
 }
 
 TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "[limits]") {

@@ -537,7 +537,7 @@ enabled = true
 loopback = false
 [environment]
 pass = ["Z", "A"]
-set = { "A" = "=x y" }
+set = { "A" = "=x y", "B" = "\nlead", "C" = "a'''\nb" }
 [syscalls]
 allow = ["read", "@default"]
 errno = { clone3 = "ENOSYS", "open" = 4000 }
