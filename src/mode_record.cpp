@@ -70,7 +70,7 @@ ModeRecord::ModeRecord(const struct stat& st) : mode_(st.st_mode & 07777) {
 ModeRecord::~ModeRecord() {
     if (fd_.get() < 0 || flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) return;
     unlinkat(dir_.get(), name_.c_str(), 0);
-    rmdir(dir_path_.c_str());   // (not while other records are in it)
+    if (dir_path_.starts_with("/tmp/")) rmdir(dir_path_.c_str());   // (not while other records are in it)
 }
 
 }  // namespace sandboxrun

@@ -70,6 +70,12 @@ constexpr std::uint32_t forbidden_ioctls[] = {
     FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,
 };
 
+// A lease on a file of the work dir (the run owns it through the idmap)
+// blocks the host's opens of it for the lease-break time; a filter of the
+// program's own would answer before ours and hide its violations.
+constexpr std::uint32_t forbidden_fcntls[] = {F_SETLEASE};
+constexpr std::uint32_t forbidden_prctls[] = {PR_SET_SECCOMP};
+
 // Values personality() may take: 0 (PER_LINUX, the default) and 0xffffffff
 // (query only). Everything else changes how the kernel treats the process
 // (READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_NO_RANDOMIZE) or emulates other
@@ -108,18 +114,6 @@ void add_rule(scmp_filter_ctx ctx, std::uint32_t action, const AllowedSyscall& s
           "adding a rule for " + s.name);
 }
 
-// Allows `s` unless the low 32 bits of argument `arg` (an int: the kernel
-// ignores the rest) are `value`, which is left to the default action. No
-// libseccomp comparison says "not equal" under a mask: one rule per bit, each
-// "the bits above it as in `value`, this one not".
-void allow_all_but(scmp_filter_ctx ctx, const AllowedSyscall& s, unsigned arg, std::uint32_t value) {
-    for (unsigned bit = 0; bit < 32; ++bit) {
-        const std::uint64_t mask = 0xffffffffULL << bit & 0xffffffffULL;
-        const std::uint64_t want = (value & (mask << 1) & 0xffffffffULL) | (~value & (1ULL << bit));
-        add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, want)});
-    }
-}
-
 // One or more ALLOW rules (ORed) expressing `s.check`.
 void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<int>& families) {
     switch (s.check) {
@@ -132,7 +126,7 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
         return add_rule(ctx, SCMP_ACT_ALLOW, s,
                         {SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags | CLONE_THREAD,
                                  CLONE_THREAD)});
-    case ArgCheck::ioctl_safe_request:   // the requests are checked by ioctl_prefix
+    case ArgCheck::ioctl_safe_request:   // the requests are checked by checks_prefix
         return add_rule(ctx, SCMP_ACT_ALLOW, s);
     case ArgCheck::socket_family:
         for (int family : families)
@@ -163,48 +157,58 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
         for (auto mode : allowed_fallocate_modes)
             add_rule(ctx, SCMP_ACT_ALLOW, s, {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, mode)});
         return;
-    case ArgCheck::no_lease:
-        return allow_all_but(ctx, s, 1, F_SETLEASE);
+    case ArgCheck::no_lease:        // checked by checks_prefix, as the ioctl requests
     case ArgCheck::no_own_filter:
-        return allow_all_but(ctx, s, 0, PR_SET_SECCOMP);
+        return add_rule(ctx, SCMP_ACT_ALLOW, s);
     }
 }
 
-// The ioctl request check, put in front of libseccomp's program. libseccomp
-// can say "the request is none of these" only as its complement, 38 masked
-// comparisons tried in a row (a third of the program); here it is one
-// comparison per forbidden request, and a native ioctl is decided without
-// running the rest of the program. Classic BPF jumps are relative, so
-// prepending is safe (a second, stacked filter would add the kernel's
-// per-filter cost to every syscall instead). Any other syscall, and ioctl of
-// another arch, falls through after two loads and two jumps, which the
-// kernel's action cache emulates: their verdicts stay cached. Only for a
-// policy that allows ioctl with this check (not one with an errno rule for it).
-std::vector<sock_filter> ioctl_prefix() {
-    // The request is an unsigned int: only its low 32 bits count, or TIOCSTI
-    // with junk in the high half would slip past.
+// Argument checks of the form "anything but these values", put in front of
+// libseccomp's program. libseccomp can say "none of these" only as its
+// complement: for ioctl 38 masked comparisons tried in a row (a third of the
+// program), for one value 32. Here it is one comparison per forbidden value,
+// and the syscall is decided without running the rest of the program. Classic
+// BPF jumps are relative, so prepending is safe (a second, stacked filter
+// would add the kernel's per-filter cost to every syscall instead). Any other
+// syscall, and these of another arch, falls through after a few loads and
+// jumps, which the kernel's action cache emulates: their verdicts stay cached.
+// A forbidden value gets the filter's default action (the violation).
+struct PrefixCheck {
+    int nr;
+    unsigned arg;                                // its low 32 bits: an int, the kernel ignores the rest
+    std::span<const std::uint32_t> forbidden;
+};
+
+std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
+    const auto low_word = [](unsigned arg) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    constexpr std::uint32_t request = offsetof(seccomp_data, args[1]);
+        return static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * arg);
 #else
-    constexpr std::uint32_t request = offsetof(seccomp_data, args[1]) + 4;
+        return static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * arg + 4);
 #endif
-    constexpr std::uint8_t n = std::size(forbidden_ioctls);
-    constexpr std::uint8_t deny = 5 + n, end = 7 + n;   // indices in the prefix; allow = deny + 1
+    };
     std::vector<sock_filter> p = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, end - 2),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, end - 4),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, request),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 0),   // jf: past the prefix
     };
-    for (std::uint8_t i = 0; i < n; ++i) {
-        const std::uint8_t at = 5 + i;
-        const auto to_deny = static_cast<std::uint8_t>(deny - at - 1);
-        const auto to_allow = static_cast<std::uint8_t>(i + 1 < n ? 0 : deny + 1 - at - 1);
-        p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, forbidden_ioctls[i], to_deny, to_allow));
+    std::vector<std::size_t> to_deny;
+    for (const PrefixCheck& c : checks) {
+        const auto n = static_cast<std::uint8_t>(c.forbidden.size());
+        p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+        p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(c.nr), 0,
+                             static_cast<std::uint8_t>(n + 2)));   // jf: next check
+        p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, low_word(c.arg)));
+        for (std::uint32_t value : c.forbidden) {
+            to_deny.push_back(p.size());
+            p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 0));   // jt: the deny
+        }
+        p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     }
+    p.push_back(BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, 1, 0, 0));   // none of them: libseccomp's program
+    const std::size_t deny = p.size();
     p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));   // the filter's default action
-    p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    for (std::size_t at : to_deny) p[at].jt = static_cast<std::uint8_t>(deny - at - 1);
+    p[1].jf = static_cast<std::uint8_t>(deny - 1);   // to deny + 1
     return p;
 }
 
@@ -367,9 +371,14 @@ SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& ne
                  {rule.first, nr, ArgCheck::none});
 
     std::vector<sock_filter> code = export_bpf(f.ctx);
-    if (std::any_of(allowed.begin(), allowed.end(),
-                    [](const AllowedSyscall& s) { return s.check == ArgCheck::ioctl_safe_request; })) {
-        auto prefix = ioctl_prefix();
+    std::vector<PrefixCheck> checks;
+    for (const AllowedSyscall& s : allowed) {
+        if (s.check == ArgCheck::ioctl_safe_request) checks.push_back({s.number, 1, forbidden_ioctls});
+        if (s.check == ArgCheck::no_lease) checks.push_back({s.number, 1, forbidden_fcntls});
+        if (s.check == ArgCheck::no_own_filter) checks.push_back({s.number, 0, forbidden_prctls});
+    }
+    if (!checks.empty()) {
+        auto prefix = checks_prefix(checks);
         code.insert(code.begin(), prefix.begin(), prefix.end());
         if (code.size() > BPF_MAXINSNS)
             throw Error("seccomp: filter too long: " + std::to_string(code.size()) + " instructions");
