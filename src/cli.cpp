@@ -214,11 +214,21 @@ void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path
     std::vector<std::string> state = mode_record_dirs();
     state.push_back("/run/sandboxrun");
     state.push_back(default_seccomp_cache_dir());
-    for (const std::string& dir : state)
-        if (auto w = dir.empty() ? std::nullopt : writable.find(dir))
+    for (const std::string& dir : state) {
+        if (dir.empty()) continue;
+        if (auto w = writable.find(dir))
             throw Error(fmt::format("{} is writable to the run, and holds sandboxrun's own state ({}): start "
                                     "sandboxrun elsewhere or bind less",
                                     w->root, dir));
+        // (A file bound writable is no directory runs can write, but it may be a file of the state.)
+        for (const Bind& b : policy.fs.binds) {
+            std::error_code ec;
+            const std::string real = std::filesystem::weakly_canonical(b.source, ec).string();
+            if (b.writable && !ec && (real + "/").starts_with(dir + "/"))
+                throw Error(fmt::format("{}: {} is sandboxrun's own state ({}): no run may write it", b.origin,
+                                        b.source, dir));
+        }
+    }
     auto refuse_beneath = [&](const std::string& path, std::string_view what) {
         if (auto w = writable.find(path))
             throw Error(fmt::format("{} {} lies beneath {}, a directory runs can write: a run could rewrite or plant "

@@ -122,6 +122,9 @@ public:
     ModeRecord(ModeRecord&&) = default;
     ModeRecord& operator=(ModeRecord&&) = default;
     mode_t mode() const { return mode_; }
+    // False when the records' directory could not be used (someone else's):
+    // this run's own view of the mode is all there is.
+    bool shared() const { return fd_.get() >= 0; }
 
 private:
     mode_t mode_;
@@ -130,6 +133,8 @@ private:
 };
 // Where the records are kept: sandboxrun's own state, no run may write there.
 std::vector<std::string> mode_record_dirs();
+// Removes the records supervisors killed by SIGKILL left (no run holds them).
+void remove_stale_mode_records();
 
 struct MountPlan {
     std::vector<MountOp> ops;           // applied in order

@@ -12,6 +12,7 @@
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/profile.hpp"
 #include "check.hpp"
+#include "layers.hpp"
 #include "learn.hpp"
 #include "supervisor.hpp"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
             case Command::cleanup: {
                 std::vector<std::string> left;
                 int removed = cleanup_stale_cgroups(inv.cgroup_parent, &left);
+                remove_stale_mode_records();
                 std::printf("removed %d stale cgroup(s)\n", removed);
                 for (const std::string& l : left) std::fprintf(stderr, "sandboxrun: cleanup: cannot remove %s\n", l.c_str());
                 return left.empty() ? 0 : 1;

@@ -5,6 +5,7 @@
 // put it back after the first had undone it. So runs share one record per
 // file: the first to start writes the mode down, the others read it, each
 // holds a shared lock on it while it runs, and the last one out removes it.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -65,6 +66,18 @@ ModeRecord::ModeRecord(const struct stat& st) : mode_(st.st_mode & 07777) {
         fd_ = std::move(fd);
         return;
     }
+}
+
+void remove_stale_mode_records() {
+    UniqueFd dir(open_own_dir(record_dir()));
+    DIR* d = dir.get() >= 0 ? fdopendir(dup(dir.get())) : nullptr;
+    if (!d) return;
+    while (const dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        UniqueFd fd(openat(dir.get(), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd.get() >= 0 && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) unlinkat(dir.get(), e->d_name, 0);
+    }
+    closedir(d);
 }
 
 ModeRecord::~ModeRecord() {

@@ -70,6 +70,10 @@ constexpr std::uint32_t forbidden_ioctls[] = {
     FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,
 };
 
+// Bumped whenever the code that turns a policy into BPF changes (the prefix,
+// add_allow): programs cached by a build before the change are then not reused.
+constexpr int filter_format = 2;
+
 // A lease on a file of the work dir (the run owns it through the idmap)
 // blocks the host's opens of it for the lease-break time; a filter of the
 // program's own would answer before ours and hide its violations.
@@ -306,9 +310,16 @@ void validate_syscalls(const Syscalls& syscalls) {
 
 std::string seccomp_key(const Syscalls& syscalls, const Network& net) {
     const scmp_version* lib = seccomp_version();
+    // What else makes the program: the groups and checks (hashed), the
+    // values the prefix refuses, and the code that turns them into BPF.
+    std::string rules = fmt::format("; rules {:016x}; format {}; refused", syscall_rules_fingerprint(), filter_format);
+    for (auto values : {std::span<const std::uint32_t>(forbidden_ioctls), std::span<const std::uint32_t>(forbidden_fcntls),
+                        std::span<const std::uint32_t>(forbidden_prctls), std::span<const std::uint32_t>(allowed_personalities),
+                        std::span<const std::uint32_t>(allowed_fallocate_modes)})
+        rules += fmt::format(" {}", fmt::join(values, ","));
     std::string key = "sandboxrun " SANDBOXRUN_VERSION "; libseccomp " + std::to_string(lib->major) + "." +
                       std::to_string(lib->minor) + "." + std::to_string(lib->micro) + "; arch " +
-                      std::to_string(seccomp_arch_native()) + "\nalways";
+                      std::to_string(seccomp_arch_native()) + rules + "\nalways";
     for (const auto& name : always_allowed_syscalls()) put_field(key, name);
     key += "\nallow";
     for (const auto& name : syscalls.allow) put_field(key, name);

@@ -231,6 +231,12 @@ int Run::execute() {
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)
         if (struct stat st {}; f.fd.get() >= 0 && fstat(f.fd.get(), &st) == 0) f.mode.emplace(st);
+    const auto unshared = [](const ModeRecord& r) { return !r.shared(); };
+    if (std::any_of(plan.modes.begin(), plan.modes.end(), unshared) ||
+        std::any_of(std::begin(stdio_files), std::end(stdio_files), [&](const StdioFile& f) { return f.mode && unshared(*f.mode); }))
+        report_.warnings.push_back(fmt::format("mode records: {} is not sandboxrun's alone; a mode a concurrent run "
+                                               "set on a shared directory or file may be the one put back",
+                                               mode_record_dirs().front()));
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.

@@ -277,6 +277,29 @@ constexpr std::array<std::pair<std::string_view, int>, 4> families{{
 
 std::span<const SyscallGroup> syscall_groups() { return groups; }
 
+std::uint64_t syscall_rules_fingerprint() {
+    static const std::uint64_t value = [] {
+        std::uint64_t h = 0xcbf29ce484222325ull;   // FNV-1a
+        auto mix = [&](std::string_view text) {
+            for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+            h = (h ^ 0xff) * 0x100000001b3ull;
+        };
+        for (const auto& g : groups) {
+            mix(g.name);
+            for (const auto& m : g.members) {
+                mix(m.name);
+                mix(std::to_string(static_cast<int>(m.check)));
+            }
+        }
+        for (const auto& [name, check] : standard_checks) {
+            mix(name);
+            mix(std::to_string(static_cast<int>(check)));
+        }
+        return h;
+    }();
+    return value;
+}
+
 const SyscallGroup* find_syscall_group(std::string_view name) {
     for (const auto& g : groups)
         if (g.name == name) return &g;

@@ -72,6 +72,10 @@ struct AllowedSyscall {
 // throw Error; names that exist only on other arches are skipped.
 std::vector<AllowedSyscall> expand_allowed(const std::vector<std::string>& allow);
 
+// A hash of the groups and the standard argument checks: part of a compiled
+// program's key, so that no program cached by an older build is reused.
+std::uint64_t syscall_rules_fingerprint();
+
 // Native syscall number, -1 when the name exists only on other arches;
 // throws Error when libseccomp does not know the name at all.
 int native_syscall_number(std::string_view name);

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -38,6 +39,13 @@ namespace {
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
+}
+
+// For tests that need root (its state in /run/sandboxrun, or another user to play): false, after a warning, otherwise.
+bool as_root(const char* why) {
+    if (!unprivileged()) return true;
+    WARN("skipped: " << why);
+    return false;
 }
 
 Result attack(const WorkDir& dir, const std::string& program, const std::vector<std::string>& args = {},
@@ -757,6 +765,38 @@ TEST_CASE("no directory runs can write may hold sandboxrun's own state (its comp
     CHECK(contains(started.err, "sandboxrun's own state"));
 }
 
+TEST_CASE("a file of sandboxrun's own state cannot be bound writable either", "[defense]") {
+    if (!as_root("root's state lives in /run/sandboxrun")) return;
+    fs::create_directories("/run/sandboxrun/modes");
+    std::ofstream("/run/sandboxrun/modes/0-sbx-bound") << "755\n";
+    WorkDir dir;
+    Result r = run(dir, {"--profile", "c", "--rw-bind", "/run/sandboxrun/modes/0-sbx-bound:/f", "--", "/bin/true"});
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK(contains(r.err, "sandboxrun's own state"));
+    fs::remove("/run/sandboxrun/modes/0-sbx-bound");
+}
+
+TEST_CASE("a records directory someone else made is not used, and the run says so", "[defense]") {
+    if (!as_root("needs root to play the other user")) return;
+    // Another local user squats the records directory of uid 65534 (no XDG_RUNTIME_DIR).
+    const fs::path squat = "/tmp/sandboxrun-modes-65534";
+    fs::remove_all(squat);
+    REQUIRE(mkdir(squat.c_str(), 0700) == 0);
+    REQUIRE(chown(squat.c_str(), 1000, 1000) == 0);
+    WorkDir dir;
+    REQUIRE(chown(dir.path().c_str(), 65534, 65534) == 0);
+    Result r = run(dir, {"--profile", "c", "--", "/bin/true"}, 60, "", [] {
+        unsetenv("XDG_RUNTIME_DIR");
+        if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(206);
+    });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(contains(r.err, "is not sandboxrun's alone"));
+    fs::remove_all(squat);
+}
+
 TEST_CASE("a reader of sandboxrun's stderr that goes away costs the messages, not the run", "[defense]") {
     WorkDir dir;
     // -v writes a line per setup step to a pipe nobody reads any more.
@@ -805,4 +845,24 @@ TEST_CASE("concurrent runs in one directory leave it the mode it had, whatever o
     struct stat st {};
     REQUIRE(stat(shared.path().c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0755);
+}
+
+TEST_CASE("cleanup removes the mode records killed supervisors left, never one a live run holds", "[defense]") {
+    if (!as_root("root's records live in /run/sandboxrun/modes")) return;
+    const fs::path records = "/run/sandboxrun/modes";
+    fs::create_directories(records);
+    REQUIRE(chmod(records.c_str(), 0700) == 0);
+    std::ofstream(records / "0-sbx-stale") << "755\n";
+    std::ofstream(records / "0-sbx-held") << "755\n";
+    int held = open((records / "0-sbx-held").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(held >= 0);
+    REQUIRE(flock(held, LOCK_SH) == 0);   // as a run does while it runs
+    WorkDir dir;
+    Result r = run(dir, {"cleanup"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK_FALSE(fs::exists(records / "0-sbx-stale"));
+    CHECK(fs::exists(records / "0-sbx-held"));
+    close(held);
+    for (const char* name : {"0-sbx-held", "0-sbx-stale"}) fs::remove(records / name);
 }

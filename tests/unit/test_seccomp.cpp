@@ -798,3 +798,15 @@ TEST_CASE("the kernel's action cache answers every syscall a stock profile allow
         CHECK(cached > 100);
     }
 }
+
+TEST_CASE("a compiled program's key changes with the rules and code that make it, not only with the policy",
+          "[seccomp]") {
+    // A program cached by an older build (other groups, checks or prefix) must not be reused.
+    const Policy p = stock("cpp-run");
+    const std::string key = seccomp_key(p.syscalls, p.net);
+    char rules[32];
+    std::snprintf(rules, sizeof rules, "rules %016llx", static_cast<unsigned long long>(syscall_rules_fingerprint()));
+    CHECK(key.find(rules) != std::string::npos);
+    CHECK(key.find("; format ") != std::string::npos);
+    CHECK(key.find(std::to_string(F_SETLEASE)) != std::string::npos);   // the values the prefix refuses
+}
