@@ -211,23 +211,21 @@ void refuse_shared_files(const Invocation& inv) {
 // had it writable).
 void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path, const Policy& policy) {
     const WritableDirs writable(policy);
-    std::vector<std::string> state = mode_record_dirs();
-    state.push_back("/run/sandboxrun");
-    state.push_back(default_seccomp_cache_dir());
-    for (const std::string& dir : state) {
-        if (dir.empty()) continue;
+    std::vector<std::string> state = {"/run/sandboxrun", mode_record_dir(), default_seccomp_cache_dir()};
+    std::erase(state, "");
+    for (const std::string& dir : state)
         if (auto w = writable.find(dir))
             throw Error(fmt::format("{} is writable to the run, and holds sandboxrun's own state ({}): start "
                                     "sandboxrun elsewhere or bind less",
                                     w->root, dir));
-        // (A file bound writable is no directory runs can write, but it may be a file of the state.)
-        for (const Bind& b : policy.fs.binds) {
-            std::error_code ec;
-            const std::string real = std::filesystem::weakly_canonical(b.source, ec).string();
-            if (b.writable && !ec && (real + "/").starts_with(dir + "/"))
+    // (A file bound writable is no directory runs can write, but it may be a file of the state.)
+    for (const Bind& b : policy.fs.binds) {
+        std::error_code ec;
+        const std::string real = b.writable ? std::filesystem::weakly_canonical(b.source, ec).string() : "";
+        for (const std::string& dir : state)
+            if (!real.empty() && !ec && (real + "/").starts_with(dir + "/"))
                 throw Error(fmt::format("{}: {} is sandboxrun's own state ({}): no run may write it", b.origin,
                                         b.source, dir));
-        }
     }
     auto refuse_beneath = [&](const std::string& path, std::string_view what) {
         if (auto w = writable.find(path))

@@ -258,11 +258,15 @@ UniqueFd replace_beneath(const WritablePath& where, int flags, const char* optio
     return fd;
 }
 
+// The directory `path` names a file in.
+std::string directory_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 // A report written into /proc or /sys would be a kernel setting (`--report
 // /proc/sys/kernel/domainname` set the host's domain name).
-void refuse_kernel_files(const std::string& path, const char* option) {
-    const std::size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+void refuse_kernel_files(const std::string& dir, const std::string& path, const char* option) {
     if (struct statfs sfs {}; statfs(dir.c_str(), &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC))
         throw Error(fmt::format("{}: {}: refused: a file of /proc or /sys is a kernel setting", option, path));
 }
@@ -295,7 +299,7 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
 }
 
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
-    refuse_kernel_files(path, option);
+    refuse_kernel_files(directory_of(path), path, option);
     auto write_all = [&](int fd) {
         for (std::size_t done = 0; done < text.size();) {
             ssize_t n = write(fd, text.data() + done, text.size() - done);
@@ -309,10 +313,9 @@ void write_host_file(const std::string& path, const std::string& text, const cha
 }
 
 void discard_host_file(const std::string& path, const char* option, const Policy& policy) {
-    refuse_kernel_files(path, option);
+    const std::string dir = directory_of(path);
+    refuse_kernel_files(dir, path, option);
     // A directory that is not there is found now, not after the run's time was spent.
-    const std::size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     if (struct stat st {}; stat(dir.c_str(), &st) != 0) throw sys_error(std::string(option) + ": directory", dir);
     else if (!S_ISDIR(st.st_mode)) throw Error(std::string(option) + ": " + dir + " is not a directory");
     std::optional<WritablePath> where;

@@ -132,7 +132,7 @@ private:
     std::string dir_path_, name_;
 };
 // Where the records are kept: sandboxrun's own state, no run may write there.
-std::vector<std::string> mode_record_dirs();
+std::string mode_record_dir();
 // Removes the records supervisors killed by SIGKILL left (no run holds them).
 void remove_stale_mode_records();
 
@@ -196,6 +196,8 @@ struct CgroupCover {
     bool cpu = false, memory = false, processes = false;
 };
 void apply_rlimits(const Limits& limits, CgroupCover cgroup);
+// Raises the soft limit of `resource` to its hard limit.
+void open_up(int resource);
 
 // ---- capabilities.cpp ---------------------------------------------------------
 // Drops every capability from every set and sets no_new_privs.

@@ -18,23 +18,18 @@
 #include "layers.hpp"
 
 namespace sandboxrun {
-namespace {
 
 // (Without a runtime directory, one of ours in /tmp: open_own_dir refuses
 // one that someone else made.)
-std::string record_dir() {
+std::string mode_record_dir() {
     if (::geteuid() == 0) return "/run/sandboxrun/modes";
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     if (runtime && runtime[0] == '/') return std::string(runtime) + "/sandboxrun-modes";
     return fmt::format("/tmp/sandboxrun-modes-{}", ::geteuid());
 }
 
-}  // namespace
-
-std::vector<std::string> mode_record_dirs() { return {record_dir()}; }
-
 ModeRecord::ModeRecord(const struct stat& st) : mode_(st.st_mode & 07777) {
-    dir_path_ = record_dir();
+    dir_path_ = mode_record_dir();
     dir_.reset(open_own_dir(dir_path_));
     if (dir_.get() < 0) return;   // not ours alone: this run's own view will do
     name_ = fmt::format("{:x}-{:x}", st.st_dev, st.st_ino);
@@ -69,7 +64,7 @@ ModeRecord::ModeRecord(const struct stat& st) : mode_(st.st_mode & 07777) {
 }
 
 void remove_stale_mode_records() {
-    UniqueFd dir(open_own_dir(record_dir()));
+    UniqueFd dir(open_own_dir(mode_record_dir()));
     DIR* d = dir.get() >= 0 ? fdopendir(dup(dir.get())) : nullptr;
     if (!d) return;
     while (const dirent* e = readdir(d)) {

@@ -161,10 +161,7 @@ void close_all_but(std::vector<int> keep) {
     // The kernel refuses to pass an fd while the sending user has more fds in
     // flight than our soft RLIMIT_NOFILE. Unprivileged, every run is that one
     // user: a run's sockets holding hundreds must not fail another's hand-over.
-    if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-        nofile.rlim_cur = nofile.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &nofile);
-    }
+    open_up(RLIMIT_NOFILE);
     if (send_handover(ctx.handover_sock, handover) != 0) {
         int err = errno;
         kill(target, SIGKILL);

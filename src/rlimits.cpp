@@ -34,6 +34,8 @@ void cap_at(int resource, const char* name, rlim_t value) {
     set_limit(resource, name, value);
 }
 
+}  // namespace
+
 // A limit the policy leaves open is the host's hard limit, not whatever soft
 // limit the caller's shell had (ulimit -s 8192, ulimit -v): the same run
 // behaves the same from any shell. (Raising a hard limit needs privilege in
@@ -44,8 +46,6 @@ void open_up(int resource) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(resource, &rl);
 }
-
-}  // namespace
 
 void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     if (limits.cpu_time) {

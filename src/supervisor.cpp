@@ -236,7 +236,7 @@ int Run::execute() {
         std::any_of(std::begin(stdio_files), std::end(stdio_files), [&](const StdioFile& f) { return f.mode && unshared(*f.mode); }))
         report_.warnings.push_back(fmt::format("mode records: {} is not sandboxrun's alone; a mode a concurrent run "
                                                "set on a shared directory or file may be the one put back",
-                                               mode_record_dirs().front()));
+                                               mode_record_dir()));
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.
