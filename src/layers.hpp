@@ -143,6 +143,9 @@ struct MountPlan {
     // One idmap user namespace per on-disk owner, closed by close_prepared.
     std::vector<std::pair<std::pair<uid_t, gid_t>, int>> idmaps;
     std::vector<ModeRecord> modes;      // of writable binds: held until the plan goes
+    // Small files made in the new root where no bind provides them: a user
+    // database naming the run's uid (Java's user.name, node's os.userInfo()).
+    std::vector<std::pair<std::string, std::string>> files;
 };
 
 // Resolves bind sources (symlinks among them are recreated, not followed);

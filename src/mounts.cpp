@@ -158,6 +158,24 @@ void mount_dev(const std::string& path, bool with_shm, const std::vector<int>& n
     }
 }
 
+// Writes a file into the new root's own tmpfs, unless a bind already
+// provides its path or its directory (never into a bound host directory).
+void write_into_root(const std::string& path, const std::string& content) {
+    mkdir_parent(path);
+    struct stat root {}, dir {};
+    const std::string parent = path.substr(0, path.rfind('/'));
+    if (stat(".", &root) != 0 || stat(parent.c_str(), &dir) != 0) throw sys_error("mounts: stat", "/" + parent);
+    if (dir.st_dev != root.st_dev) return;
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST) return;
+        throw sys_error("mounts: create", "/" + path);
+    }
+    UniqueFd owned(fd);
+    if (write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+        throw sys_error("mounts: write", "/" + path);
+}
+
 }  // namespace
 
 namespace {
@@ -267,6 +285,16 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     std::stable_sort(plan.ops.begin(), plan.ops.end(),
                      [](const MountOp& a, const MountOp& b) { return depth(a.target) < depth(b.target); });
     plan.chdir = fs.chdir.value_or(fs.cwd == CwdMode::none ? "/" : fs.workdir);
+    const Identity run;   // the ids every run has inside its namespace
+    auto home = policy.env.set.find("HOME");
+    plan.files = {
+        {"/etc/passwd", fmt::format("root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                                    "sandbox:x:{}:{}:sandbox:{}:/bin/sh\n"
+                                    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+                                    run.inside_uid, run.inside_gid,
+                                    home != policy.env.set.end() ? home->second : plan.chdir)},
+        {"/etc/group", fmt::format("root:x:0:\nsandbox:x:{}:\nnogroup:x:65534:\n", run.inside_gid)},
+    };
     return plan;
 }
 
@@ -349,6 +377,7 @@ void apply_mounts(const MountPlan& plan) {
     for (int fd : fds)
         if (fd >= 0) close(fd);
     for (int fd : node_fds) close(fd);
+    for (const auto& [target, content] : plan.files) write_into_root(rel(target), content);
 
     // pivot_root(".", ".") stacks the old root under the new one; detaching
     // it leaves no path back to the host's tree.

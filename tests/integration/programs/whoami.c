@@ -1,9 +1,10 @@
-// Prints what the target can see of its identity: uids, uid_map, hostname, /proc pids, environment, network interfaces; verdict ok; judged by the test comparing each "key: value" line with the profile.
+// Prints what the target can see of its identity: uids, user name, user database, uid_map, hostname, /proc pids, environment, network interfaces; verdict ok; judged by the test comparing each "key: value" line with the profile.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <ctype.h>
 #include <dirent.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,10 @@ static void print_file(const char* key, const char* path) {
 int main(void) {
     char host[256] = "";
     printf("uid: %d\neuid: %d\ngid: %d\n", (int)getuid(), (int)geteuid(), (int)getgid());
+    // Java's user.name and node's os.userInfo() ask the user database.
+    struct passwd* pw = getpwuid(getuid());
+    printf("user: %s %s\n", pw ? pw->pw_name : "none", pw ? pw->pw_dir : "");
+    print_file("passwd", "/etc/passwd");
     print_file("uid_map", "/proc/self/uid_map");
     print_file("gid_map", "/proc/self/gid_map");
     gethostname(host, sizeof host - 1);
