@@ -215,8 +215,9 @@ void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path
     std::erase(state, "");
     for (const std::string& dir : state)
         if (auto w = writable.find(dir))
-            throw Error(fmt::format("{} is writable to the run, and holds sandboxrun's own state ({}): start "
-                                    "sandboxrun elsewhere or bind less",
+            throw Error(fmt::format("{} is a directory runs can write (the invoking directory counts whatever its "
+                                    "--cwd-mode: an earlier run's may have been rw), and holds sandboxrun's own "
+                                    "state ({}): start sandboxrun elsewhere or bind less",
                                     w->root, dir));
     // (A file bound writable is no directory runs can write, but it may be a file of the state.)
     for (const Bind& b : policy.fs.binds) {

@@ -264,10 +264,15 @@ std::string directory_of(const std::string& path) {
     return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
+bool in_kernel_dir(const std::string& dir) {
+    struct statfs sfs {};
+    return statfs(dir.c_str(), &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC);
+}
+
 // A report written into /proc or /sys would be a kernel setting (`--report
 // /proc/sys/kernel/domainname` set the host's domain name).
 void refuse_kernel_files(const std::string& dir, const std::string& path, const char* option) {
-    if (struct statfs sfs {}; statfs(dir.c_str(), &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC))
+    if (in_kernel_dir(dir))
         throw Error(fmt::format("{}: {}: refused: a file of /proc or /sys is a kernel setting", option, path));
 }
 
@@ -344,5 +349,7 @@ void discard_host_file(const std::string& path, const char* option, const Policy
         throw sys_error(std::string(option) + ": directory", dir);
     }
 }
+
+bool in_kernel_files(const std::string& path) { return in_kernel_dir(directory_of(path)); }
 
 }  // namespace sandboxrun

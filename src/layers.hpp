@@ -51,6 +51,9 @@ void write_host_file(const std::string& path, const std::string& text, const cha
 // stale verdict if this run ends without writing one (SIGKILL). Best effort;
 // but a directory of the path that does not exist is an error, before the run.
 void discard_host_file(const std::string& path, const char* option, const Policy& policy);
+// Whether the file `path` names lies in /proc or /sys (there a name may be a
+// magic link or a kernel setting).
+bool in_kernel_files(const std::string& path);
 
 // ---- identity.cpp: which host uid/gid the run gets ---------------------------
 struct Identity {
@@ -228,6 +231,14 @@ void check_environment_value(const std::string& var, const std::string& value);
 // ---- namespaces.cpp: the child (pid 1 of the run) and its birth -------------
 // Everything the child and the target need, prepared by the supervisor
 // before clone so the child allocates and decides as little as possible.
+// pid 1 -> supervisor when the target has ended. The time is pid 1's: a
+// supervisor stopped meanwhile (SIGSTOP, a judge's job control) would
+// otherwise count its own pause as the program's wall time.
+struct TargetExit {
+    int status = 0;             // as from waitpid
+    std::uint64_t end_us = 0;   // CLOCK_MONOTONIC
+};
+
 struct ChildContext {
     const Invocation* inv = nullptr;
     const MountPlan* plan = nullptr;
@@ -239,7 +250,7 @@ struct ChildContext {
     int landlock_abi = 0;
     int go_read = -1;               // supervisor -> child: maps written (v2: cgroup joined)
     int error_write = -1;           // child/target -> supervisor: why setup failed
-    int status_write = -1;          // child -> supervisor: the target's wait status
+    int status_write = -1;          // child -> supervisor: a TargetExit
     int handover_sock = -1;         // pid 1 -> supervisor: the hand-over (listener, start)
     int supervisor_pidfd = -1;      // readable once the supervisor has exited
     int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2

@@ -171,12 +171,13 @@ void close_all_but(std::vector<int> keep) {
     // From here on only the status pipe: not the listener, not the program's stdio.
     close_all_but({ctx.status_write});
     for (;;) {
-        int status = 0;
-        pid_t pid = waitpid(-1, &status, __WALL);
+        TargetExit done;
+        pid_t pid = waitpid(-1, &done.status, __WALL);
         if (pid == target) {
             // The target is done; whatever else runs is killed and reaped
             // here rather than by our exit, for the same reason.
-            if (write(ctx.status_write, &status, sizeof status) != sizeof status) _exit(exit_sandbox_error);
+            done.end_us = monotonic_us();
+            if (write(ctx.status_write, &done, sizeof done) != sizeof done) _exit(exit_sandbox_error);
             kill(-1, SIGKILL);
             while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
             }

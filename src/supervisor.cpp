@@ -73,6 +73,22 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
     return fd;
 }
 
+// An inherited pipe, FIFO or terminal gets an open file description of the
+// run's own, the same pipe or terminal opened again: status flags the run sets
+// (O_NONBLOCK: node does on its stdio) would otherwise stay on the caller's
+// for its own reads and writes and for later runs. Files keep the caller's:
+// their offset is shared on purpose. Sockets cannot be opened again.
+void own_description(int fd) {
+    struct stat st {};
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)))) return;
+    // Non-blocking: a pipe whose reader has gone would block the open.
+    UniqueFd again(open(fmt::format("/proc/self/fd/{}", fd).c_str(),
+                        (flags & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (again.get() < 0 || fcntl(again.get(), F_SETFL, flags) != 0) return;   // as it is, then
+    dup2(again.get(), fd);
+}
+
 // Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
 // sees only what is mapped: System V shared memory, message queues and
 // semaphores, and memfd files, hold memory in no address space (GiBs under
@@ -139,12 +155,19 @@ private:
     bool limit_reached(std::uint64_t now, long& timeout_ms);
     // Reads the target's wait status from pid 1 once; true if it was there.
     bool read_target_status() {
-        int status = 0;
-        ssize_t n = read(status_read_.get(), &status, sizeof status);
+        TargetExit done;
+        ssize_t n = read(status_read_.get(), &done, sizeof done);
         status_read_.reset();
-        if (n != static_cast<ssize_t>(sizeof status)) return false;
-        target_status_ = status;
+        if (n != static_cast<ssize_t>(sizeof done)) return false;
+        target_status_ = done.status;
+        end_us_ = done.end_us;
         return true;
+    }
+    // The target has ended and its status waits to be read: no limit can be
+    // reached any more, however late the supervisor looks.
+    bool target_status_pending() const {
+        pollfd p{status_read_.get(), POLLIN, 0};
+        return status_read_.get() >= 0 && poll(&p, 1, 0) == 1;
     }
     void collect(const rusage& ru);
     // A --stdout/--stderr file at --file-size: the output limit, whether the
@@ -185,6 +208,8 @@ int Run::execute() {
     // `>f 2>&1` would; two opens would overwrite each other's output.
     const bool err_is_out = out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get());
     if (err_is_out) err.reset(dup(out.get()));
+    for (int fd : {0, 1, 2})
+        if ((fd == 0 ? in : fd == 1 ? out : err).get() < 0) own_description(fd);
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
@@ -351,8 +376,8 @@ int Run::execute() {
     rusage ru{};
     if (wait4(child_.pid, &init_status, 0, &ru) < 0) throw sys_error("supervisor: wait4");
     reaped_ = true;
-    if (!end_us_) end_us_ = monotonic_us();
     if (!target_status_) read_target_status();
+    if (!end_us_) end_us_ = monotonic_us();
     log_step("run ended");
 
     // A setup failure inside the child outranks whatever else happened.
@@ -408,7 +433,9 @@ int Run::execute() {
                 return true;   // a maze of links the run left
             }
         }();
-        if (runs_write_there && (lstat(f.path->c_str(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino))
+        // (/proc/self/fd/1 names a different file in each process: not a name a run can change.)
+        if (runs_write_there && !in_kernel_files(*f.path) &&
+            (lstat(f.path->c_str(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino))
             report_.warnings.push_back("the run replaced " + *f.path + ": what is there now is not the file it was given");
     }
     log_step("accounted");
@@ -449,7 +476,7 @@ void Run::watch() {
         if (killed_) {
             if (kill_by_us_ && now >= kill_by_us_) kill_now();
             if (kill_by_us_) timeout_ms = static_cast<long>((kill_by_us_ - now + 999) / 1000);
-        } else if (limit_reached(now, timeout_ms)) {
+        } else if (!target_status_pending() && limit_reached(now, timeout_ms)) {
             kill_run();
             continue;
         }
@@ -495,7 +522,6 @@ void Run::watch() {
             listener_.reset();   // every filtered process has exited
         }
         if (fds[4].revents && read_target_status()) {
-            end_us_ = monotonic_us();
             if (cgroup_) final_usage_ = cgroup_->usage();
             log_step("target ended");
         }

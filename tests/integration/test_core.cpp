@@ -285,6 +285,35 @@ TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wai
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
 }
 
+TEST_CASE("flags the run sets on an inherited pipe stay off the caller's end of it", "[defense]") {
+    WorkDir dir;
+    dir.add_program("set_nonblock");
+    int in[2], out[2];
+    REQUIRE(pipe(in) == 0);
+    REQUIRE(pipe(out) == 0);
+    if (run_as() > 0) {   // the runner's own pipes, as a judge's would be
+        for (int fd : {in[0], out[1]}) REQUIRE(fchown(fd, run_as(), run_as()) == 0);
+    }
+    Result r = run(dir, {"--profile", "c", "--", "./set_nonblock"}, 60, {}, [&] {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+    });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    // (fds of one pipe end share their flags: these are the judge's own.)
+    CHECK((fcntl(in[0], F_GETFL) & O_NONBLOCK) == 0);
+    CHECK((fcntl(out[1], F_GETFL) & O_NONBLOCK) == 0);
+    for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+}
+
+TEST_CASE("--stdout /proc/self/fd/1 is the caller's own stdout, with no warning that the run replaced it") {
+    WorkDir dir;   // run() points sandboxrun's stdout at a file of the work dir
+    Result r = run(dir, {"--profile", "c", "--stdout", "/proc/self/fd/1", "--", "/bin/echo", "x"});
+    CHECK(r.status == 0);
+    CHECK(r.out == "x\n");
+    CHECK(r.err.find("replaced") == std::string::npos);
+}
+
 TEST_CASE("the judge's --stdin and --stdout files keep their modes whatever the run does to its fds") {
     WorkDir dir, data;   // unprivileged, the run's uid owns them and chmod through /dev/stdin works
     data.write("in.txt", "data\n");

@@ -196,6 +196,30 @@ TEST_CASE("a wall-clock limit ends a sleeper", "[limits]") {
     CHECK(number(r, "cpu_time_ms") < 100 * slack());
 }
 
+TEST_CASE("a supervisor stopped for a while (job control) does not count its pause as the program's", "[limits]") {
+    WorkDir dir;
+    fs::path report = dir.path() / "r.json";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        exec_as_runner({binary(), "--quiet", "--profile", "c", "--wall-time", "2s", "--report", report.string(), "--",
+                        "/bin/sleep", "0.3"});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    kill(pid, SIGSTOP);   // the program sleeps on and ends meanwhile
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    kill(pid, SIGCONT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::string json = read_file(report);
+    INFO(json);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    CHECK(json_field(json, "verdict") == "\"ok\"");
+    double wall = std::stod(json_field(json, "wall_time_ms"));
+    CHECK(wall >= 300);
+    CHECK(wall < 300 + 1000 * slack());
+}
+
 TEST_CASE("peak memory is measured", "[limits]") {
     WorkDir dir;
     Result r = run_limited(dir, "mem_eat", {"--memory", "512MiB"}, {"100"});
