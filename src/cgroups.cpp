@@ -335,8 +335,10 @@ Layout with_parent(const Layout& own, const std::string& mountinfo, const std::s
     case Version::v1:
         for (const auto& h : out.v1)
             if (!is_dir(h.parent_dir))
-                throw Error(what + ": " + h.parent_dir + " is not a directory (on cgroup v1 the parent must "
-                                                         "be a group in each of the memory, pids and cpuacct hierarchies)");
+                throw Error(what + ": " + h.parent_dir +
+                            (access(h.parent_dir.c_str(), F_OK) == 0 ? " is not a directory" : " does not exist") +
+                            " (on cgroup v1 the parent must be a group in each of the memory, pids and cpuacct "
+                            "hierarchies)");
         break;
     case Version::none:
         throw Error(what + ": no cgroup2 directory or v1 memory/pids/cpuacct hierarchy has it");
