@@ -258,6 +258,16 @@ UniqueFd replace_beneath(const WritablePath& where, int flags, const char* optio
     return fd;
 }
 
+// Removes what is at `path` beneath `where`, if it can.
+void remove_beneath(const WritablePath& where, const std::string& path) {
+    try {
+        auto [dir, name] = parent_beneath(where, "", path);
+        unlinkat(dir.get(), name.c_str(), 0);
+    } catch (const Error&) {
+        // (a maze of links the run left: nothing to read a report from either)
+    }
+}
+
 // The directory `path` names a file in.
 std::string directory_of(const std::string& path) {
     const std::size_t slash = path.rfind('/');
@@ -313,8 +323,15 @@ void write_host_file(const std::string& path, const std::string& text, const cha
         }
     };
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
-    else replace_beneath(*where, O_WRONLY, option, path, write_all);   // (a forged report is never written through)
+    if (!where) return write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
+    try {
+        replace_beneath(*where, O_WRONLY, option, path, write_all);   // (a forged report is never written through)
+    } catch (const Error&) {
+        // A run that filled the file system (no room for a new file) must
+        // not leave a report of its own making there: removing needs no room.
+        remove_beneath(*where, path);
+        throw;
+    }
 }
 
 void discard_host_file(const std::string& path, const char* option, const Policy& policy) {
@@ -326,13 +343,10 @@ void discard_host_file(const std::string& path, const char* option, const Policy
     std::optional<WritablePath> where;
     try {
         where = WritableDirs(policy).find(path);
-        if (where) {
-            auto [dir, name] = parent_beneath(*where, "", path);
-            unlinkat(dir.get(), name.c_str(), 0);
-        }
     } catch (const Error&) {
         // What cannot be discarded now is reported when it is written.
     }
+    if (where) remove_beneath(*where, path);
     // A run can replace or chmod any directory beneath the one it writes, and
     // so make the report unwritable (any verdict would become 125).
     if (where && where->rest.find('/') != std::string::npos)

@@ -88,6 +88,7 @@ int run_learn(const Invocation& inv) {
             return status;
         }
         const std::string& name = report.syscall_name;
+        if (name.empty()) continue;   // interrupted before it could be named: it comes again
         bool dangerous = false;
         groups_of(name, dangerous);
         const auto never = never_allowed_syscalls();

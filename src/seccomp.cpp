@@ -484,12 +484,15 @@ std::optional<Handover> receive_handover(int sock) {
 std::optional<SyscallViolation> read_seccomp_violation(int listener_fd) {
     seccomp_notif req;
     std::memset(&req, 0, sizeof req);   // the kernel insists on a zeroed struct
+    SyscallViolation v;
     if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
-        // ENOENT: the task died (or was killed) before we read it.
-        if (errno == ENOENT || errno == EINTR) return std::nullopt;
+        if (errno == EINTR) return std::nullopt;
+        // ENOENT: the task died, or a signal interrupted its wait (the
+        // forbidden call then returns EINTR), before we read it. Either way
+        // it made a forbidden call, one we cannot name.
+        if (errno == ENOENT) return v;
         throw sys_error("seccomp: SECCOMP_IOCTL_NOTIF_RECV");
     }
-    SyscallViolation v;
     v.number = req.data.nr;
     v.arch = req.data.arch;
     v.pid = static_cast<pid_t>(req.pid);

@@ -6,6 +6,7 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +90,58 @@ void own_description(int fd) {
     if (again.get() < 0 || fcntl(again.get(), F_SETFL, flags) != 0) return;   // as it is, then
     dup2(again.get(), fd);
 }
+
+// A terminal among the run's stdio is the caller's: what the run sets on it
+// (raw mode, no echo, a window size, exclusive mode, output stopped with
+// tcflow) would outlast the run. Saved before, put back after.
+class TerminalState {
+public:
+    explicit TerminalState(std::initializer_list<int> fds) {
+        for (int fd : fds) {
+            Saved t;
+            struct stat st {};
+            if (fd < 0 || !isatty(fd) || fstat(fd, &st) != 0 || tcgetattr(fd, &t.modes) != 0) continue;
+            if (std::any_of(saved_.begin(), saved_.end(), [&](const Saved& s) { return s.rdev == st.st_rdev; })) continue;
+            t.rdev = st.st_rdev;
+            t.has_size = ioctl(fd, TIOCGWINSZ, &t.size) == 0;
+            t.exclusive = ioctl(fd, TIOCGEXCL, &t.was_exclusive) == 0;
+            t.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+            if (t.fd.get() >= 0) saved_.push_back(std::move(t));
+        }
+    }
+    ~TerminalState() {
+        if (saved_.empty()) return;
+        // A background process group changing its terminal gets SIGTTOU.
+        sigset_t ttou, old;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &old);
+        for (Saved& t : saved_) {
+            int fd = t.fd.get();
+            tcflow(fd, TCOON);
+            tcsetattr(fd, TCSANOW, &t.modes);
+            winsize now {};
+            if (t.has_size && ioctl(fd, TIOCGWINSZ, &now) == 0 &&
+                (now.ws_row != t.size.ws_row || now.ws_col != t.size.ws_col))
+                ioctl(fd, TIOCSWINSZ, &t.size);
+            if (t.exclusive && !t.was_exclusive) ioctl(fd, TIOCNXCL);
+        }
+        sigprocmask(SIG_SETMASK, &old, nullptr);
+    }
+    TerminalState(const TerminalState&) = delete;
+    TerminalState& operator=(const TerminalState&) = delete;
+
+private:
+    struct Saved {
+        UniqueFd fd;
+        dev_t rdev = 0;
+        termios modes {};
+        winsize size {};
+        bool has_size = false, exclusive = false;
+        int was_exclusive = 0;
+    };
+    std::vector<Saved> saved_;
+};
 
 // Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
 // sees only what is mapped: System V shared memory, message queues and
@@ -210,6 +264,8 @@ int Run::execute() {
     if (err_is_out) err.reset(dup(out.get()));
     for (int fd : {0, 1, 2})
         if ((fd == 0 ? in : fd == 1 ? out : err).get() < 0) own_description(fd);
+    const TerminalState terminal{in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1,
+                                 err.get() >= 0 ? err.get() : 2};
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
@@ -512,9 +568,10 @@ void Run::watch() {
             }
         }
         if (fds[2].revents & POLLIN) {
-            if (auto v = read_seccomp_violation(listener_.get())) {
+            // (Once the run is being killed, calls cut short are its end's.)
+            if (auto v = read_seccomp_violation(listener_.get()); v && (!killed_ || v->number >= 0)) {
                 report_.evidence.syscall_violation = true;
-                report_.syscall_number = v->number;
+                if (v->number >= 0) report_.syscall_number = v->number;
                 report_.syscall_name = v->name;
                 kill_run();
             }

@@ -116,7 +116,7 @@ int send_handover(int sock, const Handover& h);
 std::optional<Handover> receive_handover(int sock);
 
 struct SyscallViolation {
-    int number = -1;
+    int number = -1;          // -1, name empty: gone before it could be read
     std::string name;
     std::uint32_t arch = 0;
     pid_t pid = 0;            // in the supervisor's pid namespace, 0 if unknown

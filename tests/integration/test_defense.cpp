@@ -126,6 +126,35 @@ TEST_CASE("only stdin, stdout and stderr reach the target, even when the caller 
     }
 }
 
+TEST_CASE("a run that fills its work dir's file system leaves no report of its own making", "[defense]") {
+    WorkDir dir, results;
+    pid_t pid = fork();
+    if (pid == 0) {
+        // A small tmpfs work dir (as judges use), in a mount namespace of the test's own.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=4m,nr_inodes=64,mode=0755") != 0)
+            _exit(77);
+        if (run_as() > 0 && chown(dir.path().c_str(), run_as(), run_as()) != 0) _exit(78);
+        dir.add_program("forge_report");
+        Result r = run(dir, {"--profile", "c", "--", "./forge_report", ".report.json"});
+        std::ofstream(results.path() / "status") << r.status;
+        std::ofstream(results.path() / "report") << r.report;
+        std::ofstream(results.path() / "err") << r.err;
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    REQUIRE(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77) {
+        WARN("cannot mount a tmpfs in a mount namespace of our own here");
+        return;
+    }
+    REQUIRE(WEXITSTATUS(st) == 0);
+    INFO(results.read("err") << results.read("report"));
+    CHECK(results.read("status") == "125");   // no room for the report: sandboxrun failed
+    CHECK_FALSE(contains(results.read("report"), "forged"));
+}
+
 TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", "[defense]") {
     WorkDir dir;
     dir.add_program("tiocsti");
@@ -172,6 +201,44 @@ TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", 
         close(master);
         close(slave);
     }
+}
+
+TEST_CASE("what the run sets on the caller's terminal is put back after it", "[defense]") {
+    WorkDir dir;
+    dir.add_program("tty_modes");
+    int master = -1, slave = -1;
+    winsize size{40, 100, 0, 0};
+    REQUIRE(openpty(&master, &slave, nullptr, nullptr, &size) == 0);
+    fcntl(master, F_SETFD, FD_CLOEXEC);
+    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    termios before{};
+    REQUIRE(tcgetattr(slave, &before) == 0);
+    REQUIRE((before.c_lflag & (ECHO | ICANON)) == (ECHO | ICANON));   // the program's changes would show
+    Result r = run(dir, {"--profile", "c", "--", "./tty_modes"}, 60, {}, [slave] {
+        dup2(slave, 0);
+        dup2(slave, 1);
+    });
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "ok");
+    termios after{};
+    REQUIRE(tcgetattr(slave, &after) == 0);
+    CHECK(after.c_lflag == before.c_lflag);
+    winsize now{};
+    REQUIRE(ioctl(slave, TIOCGWINSZ, &now) == 0);
+    CHECK((now.ws_row == 40 && now.ws_col == 100));
+    int exclusive = -1;
+    REQUIRE(ioctl(slave, TIOCGEXCL, &exclusive) == 0);
+    CHECK(exclusive == 0);
+    // Output flows again: what is written now reaches the other side.
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    char buf[512];
+    while (read(master, buf, sizeof buf) > 0) {
+    }
+    REQUIRE(write(slave, "after\n", 6) == 6);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(read(master, buf, sizeof buf) > 0);
+    close(master);
+    close(slave);
 }
 
 TEST_CASE("the run's init cannot be written, traced or read through /proc (runc CVE-2019-5736)", "[defense]") {

@@ -229,9 +229,9 @@ TEST_CASE("every stock profile loads and validates", "[profile][stock]") {
     Policy c = load_profile("c", resolve);
     CHECK(c.sources == std::vector<std::string>{"<stock>/minimal.toml", "<stock>/base.toml", "<stock>/c.toml"});
     CHECK(c.limits.memory == 1ULL << 30);
-    CHECK(c.limits.processes == 32U);
+    CHECK(c.limits.processes == 256U);     // from base
     CHECK(c.limits.cpu_time == 10000ms);   // from base
-    CHECK(c.limits.open_files == 64U);     // from minimal
+    CHECK(c.limits.open_files == 1024U);   // from base, over minimal's
     auto has = [](const std::vector<std::string>& v, const std::string& s) {
         return std::find(v.begin(), v.end(), s) != v.end();
     };
