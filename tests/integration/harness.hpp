@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,6 +124,22 @@ inline void become_runner() {
     cargv.push_back(nullptr);
     execvp(cargv[0], cargv.data());
     _exit(204);
+}
+
+// Runs `body` in a forked child in a mount namespace of its own, where it may
+// mount what a test needs (as a container would; nothing reaches the host's
+// mounts). Returns the child's exit status: 0 when `body` returns, 77 where
+// no such namespace can be made (not root) or when `body` exits 77 itself.
+inline int in_own_mount_namespace(const std::function<void()>& body) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(77);
+        body();
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 // Runs `sandboxrun ARGS...` in `dir`, with a JSON report, under timeout.

@@ -189,10 +189,7 @@ TEST_CASE("hosts it cannot serve are named before the run: a work dir on overlay
     WorkDir dir, layers;
     binary();   // the unprivileged copy is made here, not in the child below
     for (const char* d : {"lower", "upper", "work"}) fs::create_directory(layers.path() / d);
-    pid_t pid = fork();
-    if (pid == 0) {
-        // A private mount namespace, as a container would give: nothing here reaches the host's mounts.
-        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(77);
+    const int st = in_own_mount_namespace([&] {
         std::ofstream out(layers.path() / "result.txt");
         if (!unprivileged()) {   // root's runs write as their own uid where no idmapped mount can be had
             const std::string l = layers.path().string();
@@ -213,13 +210,8 @@ TEST_CASE("hosts it cannot serve are named before the run: a work dir on overlay
             _exit(77);
         Result proc = run(dir, {"--profile", "c", "--", "/bin/true"});
         out << "proc " << proc.status << " " << (contains(proc.err, "fully visible") ? "named" : "unnamed") << "\n";
-        out.close();   // _exit flushes nothing
-        _exit(0);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    REQUIRE(WIFEXITED(st));
-    if (WEXITSTATUS(st) == 77) {
+    });
+    if (st == 77) {
         WARN("cannot make a private overlay or /proc/sys mount here");
         return;
     }

@@ -128,28 +128,21 @@ TEST_CASE("only stdin, stdout and stderr reach the target, even when the caller 
 
 TEST_CASE("a run that fills its work dir's file system leaves no report of its own making", "[defense]") {
     WorkDir dir, results;
-    pid_t pid = fork();
-    if (pid == 0) {
-        // A small tmpfs work dir (as judges use), in a mount namespace of the test's own.
-        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-            mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=4m,nr_inodes=64,mode=0755") != 0)
-            _exit(77);
+    const int st = in_own_mount_namespace([&] {
+        // A small tmpfs work dir, as judges use.
+        if (mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=4m,nr_inodes=64,mode=0755") != 0) _exit(77);
         if (run_as() > 0 && chown(dir.path().c_str(), run_as(), run_as()) != 0) _exit(78);
         dir.add_program("forge_report");
         Result r = run(dir, {"--profile", "c", "--", "./forge_report", ".report.json"});
         std::ofstream(results.path() / "status") << r.status;
         std::ofstream(results.path() / "report") << r.report;
         std::ofstream(results.path() / "err") << r.err;
-        _exit(0);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    REQUIRE(WIFEXITED(st));
-    if (WEXITSTATUS(st) == 77) {
+    });
+    if (st == 77) {
         WARN("cannot mount a tmpfs in a mount namespace of our own here");
         return;
     }
-    REQUIRE(WEXITSTATUS(st) == 0);
+    REQUIRE(st == 0);
     INFO(results.read("err") << results.read("report"));
     CHECK(results.read("status") == "125");   // no room for the report: sandboxrun failed
     CHECK_FALSE(contains(results.read("report"), "forged"));
