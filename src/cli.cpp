@@ -173,6 +173,9 @@ UidRange parse_uid_range(const std::string& text, const char* source) {
     // (uid_t)-1 means "no change" to the kernel, so the last usable id is one below.
     // (Compared without adding: a sum could wrap around past 0, which is root.)
     if (first >= 0xFFFFFFFFULL || count > 0xFFFFFFFFULL - first) throw bad("the range goes past the largest uid");
+    // nobody: services run as it, and inside every user namespace it is what
+    // unmapped owners look like. A run as it would share both.
+    if (first <= 65534 && 65534 - first < count) throw bad("it holds 65534 (nobody), which is not the run's alone");
     return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
 }
 

@@ -241,6 +241,10 @@ TEST_CASE("cli: bad values name the option and the value", "[cli]") {
     CHECK_THAT(parse_error({"--uid-range", "18446744073709551615:2", "--", "true"}), Contains("past the largest uid"));
     CHECK_THAT(parse_error({"--uid-range", "4294967295:1", "--", "true"}), Contains("past the largest uid"));
     CHECK_THAT(parse_error({"--uid-range", "1:18446744073709551615", "--", "true"}), Contains("past the largest uid"));
+    CHECK_THAT(parse_error({"--uid-range", "65534:1", "--", "true"}), Contains("65534 (nobody)"));
+    CHECK_THAT(parse_error({"--uid-range", "60000:5535", "--", "true"}), Contains("65534 (nobody)"));
+    CHECK_NOTHROW(parse({"--uid-range", "60000:5534", "--", "true"}));
+    CHECK_NOTHROW(parse({"--uid-range", "65535:10", "--", "true"}));
     CHECK_THAT(parse_error({"--frobnicate", "--", "true"}), Contains("--frobnicate"));
     CHECK_THAT(parse_error({"--profile", "nosuch-profile", "--", "true"}),
                StartsWith("profile \"nosuch-profile\" not found; looked in "));
