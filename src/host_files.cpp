@@ -121,6 +121,8 @@ Error beneath_error(const WritablePath& where, const char* what, const std::stri
 int openat_beneath(const WritablePath& where, int flags) {
     UniqueFd dir(open(where.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() < 0) return -1;
+    // The directory itself: "." would need the search right a run may have taken away.
+    if (where.rest.empty() && (flags & O_PATH)) return dir.release();
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
     how.mode = (flags & O_CREAT) ? 0644 : 0;

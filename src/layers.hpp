@@ -201,6 +201,9 @@ void setup_network(const Network& net);   // loopback up in the fresh net namesp
 struct CgroupCover {
     bool cpu = false, memory = false, processes = false;
 };
+// Open files, and processes where RLIMIT_NPROC stands in, when a memory limit
+// has no memory cgroup (socket buffers grow with their product).
+constexpr std::uint64_t unmetered_cap = 64;
 void apply_rlimits(const Limits& limits, CgroupCover cgroup);
 // Raises the soft limit of `resource` to its hard limit.
 void open_up(int resource);

@@ -164,8 +164,9 @@ void write_into_root(const std::string& path, const std::string& content) {
     mkdir_parent(path);
     struct stat root {}, dir {};
     const std::string parent = path.substr(0, path.rfind('/'));
-    if (stat(".", &root) != 0 || stat(parent.c_str(), &dir) != 0) throw sys_error("mounts: stat", "/" + parent);
-    if (dir.st_dev != root.st_dev) return;
+    if (stat(".", &root) != 0) throw sys_error("mounts: stat", "/");
+    // (A link the profile put there, resolved or dangling, is the profile's.)
+    if (lstat(parent.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode) || dir.st_dev != root.st_dev) return;
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         if (errno == EEXIST) return;
@@ -543,16 +544,19 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::opt
         // source it moved is still beneath the directory that held it, which
         // is walked too. The walk starts from the directory's fd.
         // (A file bound writable has only its mode to be put back.)
-        UniqueFd dir(open_source(op, O_RDONLY | O_NONBLOCK | O_NOFOLLOW));
+        UniqueFd source(open_source(op, O_PATH | O_NOFOLLOW));
         struct stat st {};
-        if (dir.get() < 0 || fstat(dir.get(), &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) continue;
-        Walk walk{st.st_dev, run_began, file_size, done};
-        if (S_ISDIR(st.st_mode)) {
-            if (int walked = fcntl(dir.get(), F_DUPFD_CLOEXEC, 3); walked >= 0) tidy_below(walked, walk, 0);
-        }
-        if (walk.budget == 0) done.walks_cut.push_back(op.source);
-        if (op.mode && (st.st_mode & 07777) != op.mode && fchmod(dir.get(), op.mode) == 0)
+        if (source.get() < 0 || fstat(source.get(), &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) continue;
+        // The mode first, through the fd (an O_PATH one has no fchmod): a run
+        // that took its owner's read bit away (chmod . 0) would keep an
+        // unprivileged supervisor out of the directory, the walk and the fix.
+        const std::string by_fd = fmt::format("/proc/self/fd/{}", source.get());
+        if (op.mode && (st.st_mode & 07777) != op.mode && chmod(by_fd.c_str(), op.mode) == 0)
             done.modes_restored.push_back(op.source);
+        if (!S_ISDIR(st.st_mode)) continue;
+        Walk walk{st.st_dev, run_began, file_size, done};
+        if (int walked = open(by_fd.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); walked >= 0) tidy_below(walked, walk, 0);
+        if (walk.budget == 0) done.walks_cut.push_back(op.source);
     }
     return done;
 }

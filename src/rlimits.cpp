@@ -70,7 +70,13 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     }
     if (limits.file_size) set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", *limits.file_size);
     else open_up(RLIMIT_FSIZE);
-    if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", *limits.open_files);
+    // Without a memory cgroup nothing counts socket buffers (~200 KiB a
+    // socket; RLIMIT_AS sees none), and they grow with processes times
+    // descriptors: both are held to what the profiles had before they grew
+    // for hosts with many CPUs.
+    const bool unmetered = limits.memory && !cgroup.memory;
+    const auto held = [&](std::uint64_t n) { return unmetered ? std::min(n, unmetered_cap) : n; };
+    if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", held(*limits.open_files));
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
     else open_up(RLIMIT_STACK);
     open_up(RLIMIT_DATA);
@@ -78,7 +84,7 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     else open_up(RLIMIT_AS);
     // Counted per user namespace (Linux 5.14+): this run's tasks only, pid 1
     // (ours, same uid) among them.
-    if (limits.processes && !cgroup.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", *limits.processes + 1);
+    if (limits.processes && !cgroup.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", held(*limits.processes) + 1);
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
     // The kernel charges queued signals and POSIX message queues up to the
     // owner of the run's user namespace too (the invoking user; the run's own

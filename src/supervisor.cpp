@@ -81,63 +81,59 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
 // for its own reads and writes and for later runs. Files keep the caller's:
 // their offset is shared on purpose. Sockets cannot be opened again.
 void own_description(int fd) {
-    struct stat st {};
+    struct stat st {}, now {};
     const int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)))) return;
+    // A pty's master would open as /dev/ptmx: a new pty, not this one.
+    if (unsigned n = 0; S_ISCHR(st.st_mode) && ioctl(fd, TIOCGPTN, &n) == 0) return;
     // Non-blocking: a pipe whose reader has gone would block the open.
     UniqueFd again(open(fmt::format("/proc/self/fd/{}", fd).c_str(),
                         (flags & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (again.get() < 0 || fcntl(again.get(), F_SETFL, flags) != 0) return;   // as it is, then
+    if (again.get() < 0 || fstat(again.get(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
+        now.st_rdev != st.st_rdev || fcntl(again.get(), F_SETFL, flags) != 0)
+        return;   // as it is, then
     dup2(again.get(), fd);
 }
 
 // A terminal among the run's stdio is the caller's: what the run sets on it
-// (raw mode, no echo, a window size, exclusive mode, output stopped with
-// tcflow) would outlast the run. Saved before, put back after.
+// (raw mode, no echo, exclusive mode, output stopped with tcflow) would
+// outlast the run. Saved before, put back as soon as the target has ended
+// (before -v writes there) and when the run is over. Only where we are in
+// the foreground or outside the terminal's session: a background sandboxrun
+// would undo what the foreground set meanwhile. (A window size the run set
+// stays: the next resize replaces it, and one the user made must not be undone.)
 class TerminalState {
 public:
-    explicit TerminalState(std::initializer_list<int> fds) {
+    void save(std::initializer_list<int> fds) {
         for (int fd : fds) {
             Saved t;
             struct stat st {};
             if (fd < 0 || !isatty(fd) || fstat(fd, &st) != 0 || tcgetattr(fd, &t.modes) != 0) continue;
             if (std::any_of(saved_.begin(), saved_.end(), [&](const Saved& s) { return s.rdev == st.st_rdev; })) continue;
             t.rdev = st.st_rdev;
-            t.has_size = ioctl(fd, TIOCGWINSZ, &t.size) == 0;
-            t.exclusive = ioctl(fd, TIOCGEXCL, &t.was_exclusive) == 0;
+            t.exclusive_known = ioctl(fd, TIOCGEXCL, &t.was_exclusive) == 0;
             t.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 3));
             if (t.fd.get() >= 0) saved_.push_back(std::move(t));
         }
     }
-    ~TerminalState() {
-        if (saved_.empty()) return;
-        // A background process group changing its terminal gets SIGTTOU.
-        sigset_t ttou, old;
-        sigemptyset(&ttou);
-        sigaddset(&ttou, SIGTTOU);
-        sigprocmask(SIG_BLOCK, &ttou, &old);
+    void restore() {
         for (Saved& t : saved_) {
-            int fd = t.fd.get();
+            const int fd = t.fd.get();
+            const pid_t foreground = tcgetpgrp(fd);
+            if (foreground >= 0 && foreground != getpgrp()) continue;
             tcflow(fd, TCOON);
             tcsetattr(fd, TCSANOW, &t.modes);
-            winsize now {};
-            if (t.has_size && ioctl(fd, TIOCGWINSZ, &now) == 0 &&
-                (now.ws_row != t.size.ws_row || now.ws_col != t.size.ws_col))
-                ioctl(fd, TIOCSWINSZ, &t.size);
-            if (t.exclusive && !t.was_exclusive) ioctl(fd, TIOCNXCL);
+            if (t.exclusive_known && !t.was_exclusive) ioctl(fd, TIOCNXCL);
         }
-        sigprocmask(SIG_SETMASK, &old, nullptr);
     }
-    TerminalState(const TerminalState&) = delete;
-    TerminalState& operator=(const TerminalState&) = delete;
+    ~TerminalState() { restore(); }
 
 private:
     struct Saved {
         UniqueFd fd;
         dev_t rdev = 0;
         termios modes {};
-        winsize size {};
-        bool has_size = false, exclusive = false;
+        bool exclusive_known = false;
         int was_exclusive = 0;
     };
     std::vector<Saved> saved_;
@@ -232,6 +228,7 @@ private:
     const Invocation& inv_;
     const Policy& policy_;
     Report& report_;
+    TerminalState terminal_;
     std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
@@ -264,8 +261,7 @@ int Run::execute() {
     if (err_is_out) err.reset(dup(out.get()));
     for (int fd : {0, 1, 2})
         if ((fd == 0 ? in : fd == 1 ? out : err).get() < 0) own_description(fd);
-    const TerminalState terminal{in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1,
-                                 err.get() >= 0 ? err.get() : 2};
+    terminal_.save({in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2});
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its
@@ -335,6 +331,11 @@ int Run::execute() {
                                     "memfd_create, where the profile allows them, fail with ENOMEM)");
     if (limits.processes && !cover.processes)
         report_.unapplied.push_back("processes: no pids cgroup; RLIMIT_NPROC of the run's user namespace stands in");
+    if (limits.memory && !cover.memory &&
+        (limits.open_files.value_or(0) > unmetered_cap || (!cover.processes && limits.processes.value_or(0) > unmetered_cap)))
+        report_.unapplied.push_back(fmt::format("open_files, processes: at most {} each without a memory cgroup (socket "
+                                                "buffers, which no rlimit counts, grow with their product)",
+                                                unmetered_cap));
     if (limits.cpu_time && !cover.cpu)
         report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole seconds, not the "
                                     "sum over the run (the verdict still compares the measured sum: every process the "
@@ -532,7 +533,7 @@ void Run::watch() {
         if (killed_) {
             if (kill_by_us_ && now >= kill_by_us_) kill_now();
             if (kill_by_us_) timeout_ms = static_cast<long>((kill_by_us_ - now + 999) / 1000);
-        } else if (!target_status_pending() && limit_reached(now, timeout_ms)) {
+        } else if (!target_status_ && !target_status_pending() && limit_reached(now, timeout_ms)) {
             kill_run();
             continue;
         }
@@ -579,6 +580,7 @@ void Run::watch() {
             listener_.reset();   // every filtered process has exited
         }
         if (fds[4].revents && read_target_status()) {
+            terminal_.restore();
             if (cgroup_) final_usage_ = cgroup_->usage();
             log_step("target ended");
         }

@@ -1,4 +1,4 @@
-// Changes the terminal it is given on fd 0 as a program could before quitting: raw mode without echo, a tiny window size, exclusive mode, output stopped; prints DONE; judged by the test comparing the caller's terminal before and after the run.
+// Changes the terminal it is given on fd 0 as a program could before quitting: raw mode without echo, a tiny window size (which stays), exclusive mode, output stopped; prints DONE; judged by the test comparing the caller's terminal before and after the run.
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <termios.h>

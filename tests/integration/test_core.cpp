@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -296,6 +297,21 @@ TEST_CASE("flags the run sets on an inherited pipe stay off the caller's end of 
     CHECK((fcntl(in[0], F_GETFL) & O_NONBLOCK) == 0);
     CHECK((fcntl(out[1], F_GETFL) & O_NONBLOCK) == 0);
     for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+}
+
+TEST_CASE("a socket as stdout can be asked what it is, as node's libuv does before writing there") {
+    WorkDir dir;
+    dir.add_program("stdio_socket");
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+    Result r = run(dir, {"--profile", "c", "--", "./stdio_socket"}, 60, {}, [&] { dup2(pair[0], 1); });
+    close(pair[0]);
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);
+    char buf[16] = "";
+    CHECK(recv(pair[1], buf, sizeof buf - 1, MSG_DONTWAIT) == 2);
+    CHECK(std::string(buf) == "hi");
+    close(pair[1]);
 }
 
 TEST_CASE("--stdout /proc/self/fd/1 is the caller's own stdout, with no warning that the run replaced it") {

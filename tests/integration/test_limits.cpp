@@ -557,6 +557,16 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     CHECK(r.err.find("inotify/fanotify quotas") == std::string::npos);
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);
     CHECK(stack.out.find("stack: 67108864\n") != std::string::npos);
+    // Without a memory cgroup, socket buffers grow unseen with processes x
+    // descriptors: both are held to 64 then (the profile gives 256 and 1024).
+    CHECK(r.out.find(unprivileged() ? "nofile: 64\n" : "nofile: 1024\n") != std::string::npos);
+    if (unprivileged()) {
+        CHECK(r.out.find("nproc: 65\n") != std::string::npos);   // (our init among them)
+        CHECK(r.report.find("at most 64 each") != std::string::npos);
+        Result unlimited = run(dir, {"--profile", "c", "--memory", "none", "--", "./print_rlimits"});
+        CHECK(unlimited.out.find("nofile: 1024\n") != std::string::npos);
+        CHECK(unlimited.out.find("nproc: 257\n") != std::string::npos);
+    }
 
     // `ulimit -t N` in the judge's shell: soft and hard.
     auto cpu_limit = [](rlim_t seconds) {

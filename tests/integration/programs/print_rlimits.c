@@ -1,5 +1,5 @@
 // Prints the soft limits it was started with: "stack: N|unlimited", "as: ...",
-// "data: ...", "cpu: ...", the quotas: judged against the profile, whatever the caller's shell had.
+// "data: ...", "cpu: ...", "nofile: ...", "nproc: ...", the quotas: judged against the profile, whatever the caller's shell had.
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -15,6 +15,8 @@ int main(void) {
     show("as", RLIMIT_AS);
     show("data", RLIMIT_DATA);
     show("cpu", RLIMIT_CPU);
+    show("nofile", RLIMIT_NOFILE);
+    show("nproc", RLIMIT_NPROC);
     show("sigpending", RLIMIT_SIGPENDING);
     show("msgqueue", RLIMIT_MSGQUEUE);
     // The run's own user namespace's quota (not the host's 128).
