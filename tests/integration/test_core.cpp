@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <pty.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -312,6 +313,21 @@ TEST_CASE("a socket as stdout can be asked what it is, as node's libuv does befo
     CHECK(recv(pair[1], buf, sizeof buf - 1, MSG_DONTWAIT) == 2);
     CHECK(std::string(buf) == "hi");
     close(pair[1]);
+}
+
+TEST_CASE("a pty's master as stdout is written to as it is, not opened again (that would make a new pty)") {
+    WorkDir dir;
+    int master = -1, slave = -1;
+    REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    Result r = run(dir, {"--profile", "c", "--", "/bin/echo", "hi"}, 60, {}, [&] { dup2(master, 1); });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    fcntl(slave, F_SETFL, O_NONBLOCK);
+    char buf[64] = "";
+    CHECK(read(slave, buf, sizeof buf - 1) > 0);
+    CHECK(contains(buf, "hi"));
+    close(master);
+    close(slave);
 }
 
 TEST_CASE("--stdout /proc/self/fd/1 is the caller's own stdout, with no warning that the run replaced it") {
