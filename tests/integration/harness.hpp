@@ -131,6 +131,7 @@ inline void become_runner() {
 // mounts). Returns the child's exit status: 0 when `body` returns, 77 where
 // no such namespace can be made (not root) or when `body` exits 77 itself.
 inline int in_own_mount_namespace(const std::function<void()>& body) {
+    binary();   // the unprivileged copy is made here: the child's exit would leave it
     pid_t pid = fork();
     if (pid == 0) {
         if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(77);

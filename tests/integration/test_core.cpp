@@ -189,7 +189,6 @@ TEST_CASE("a caller that ignores SIGCHLD, or has umask 0177, gets the run it ask
 
 TEST_CASE("hosts it cannot serve are named before the run: a work dir on overlayfs, a container's masked /proc") {
     WorkDir dir, layers;
-    binary();   // the unprivileged copy is made here, not in the child below
     for (const char* d : {"lower", "upper", "work"}) fs::create_directory(layers.path() / d);
     const int st = in_own_mount_namespace([&] {
         std::ofstream out(layers.path() / "result.txt");
