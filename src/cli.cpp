@@ -277,7 +277,10 @@ void apply_overrides(const CLI::App& app, const Options& o, Policy& p) {
             throw Error(fmt::format("{}: {}", flag, e.what()));
         }
     };
-    if (app.get_option("--workdir")->count() > 0) p.fs.workdir = path_option("--workdir", o.workdir);
+    if (app.get_option("--workdir")->count() > 0) {
+        p.fs.workdir = path_option("--workdir", o.workdir);
+        p.fs.workdir_origin = "--workdir";
+    }
     if (app.get_option("--chdir")->count() > 0) p.fs.chdir = path_option("--chdir", o.chdir);
 
     for (const auto& pair : o.env_set) {

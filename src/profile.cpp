@@ -295,7 +295,10 @@ void apply_filesystem(const toml::table& t, Filesystem& fs) {
         else if (mode == "none") fs.cwd = CwdMode::none;
         else fail_at(n->source(), fmt::format("filesystem.cwd: \"{}\" is not one of rw, ro, none", mode));
     }
-    if (const toml::node* n = t.get("workdir")) fs.workdir = get_path(*n, "filesystem.workdir");
+    if (const toml::node* n = t.get("workdir")) {
+        fs.workdir = get_path(*n, "filesystem.workdir");
+        fs.workdir_origin = location(n->source()) + ": filesystem.workdir";
+    }
     if (const toml::node* n = t.get("chdir")) fs.chdir = get_path(*n, "filesystem.chdir");
     if (auto v = get_bool(t, "filesystem", "proc")) fs.proc = *v;
     if (auto v = get_bool(t, "filesystem", "dev_pts")) fs.dev_pts = *v;
@@ -661,7 +664,7 @@ std::optional<std::string> reserved_target(const Filesystem& fs, const std::stri
         return "the run's own devpts is mounted there (filesystem.dev_pts)";
     if (fs.sys && at_or_beneath(target, "/sys")) return "the host's /sys is mounted there read-only (filesystem.sys)";
     if (fs.cwd != CwdMode::none && target == fs.workdir)
-        return "the invoking directory is mounted there (filesystem.workdir; cwd = \"none\" frees it)";
+        return fmt::format("the invoking directory is mounted there ({}; cwd = \"none\" frees it)", fs.workdir_origin);
     if (fs.cwd != CwdMode::none && at_or_beneath(target, fs.workdir))
         return "its mount point would be made (or found, through whatever a run left there) in the invoking "
                "directory; mount it elsewhere (e.g. /data)";
@@ -717,11 +720,12 @@ void validate_policy(const Policy& policy) {
         if (auto why = beneath_writable(t.target)) throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
         if (t.size == 0) throw Error(fmt::format("{}: tmpfs {}: size must be greater than 0", t.origin, t.target));
     }
-    check_path(policy.fs.workdir, "filesystem.workdir");
-    if (auto why = workdir_problem(policy.fs.workdir); why && policy.fs.cwd != CwdMode::none)
-        throw Error(fmt::format("filesystem.workdir: {}: {}", policy.fs.workdir, *why));
-    if (auto why = beneath_writable(policy.fs.workdir); why && policy.fs.cwd != CwdMode::none)
-        throw Error(fmt::format("filesystem.workdir: {}: {}", policy.fs.workdir, *why));
+    const std::string& workdir = policy.fs.workdir;
+    check_path(workdir, policy.fs.workdir_origin);
+    if (auto why = workdir_problem(workdir); why && policy.fs.cwd != CwdMode::none)
+        throw Error(fmt::format("{}: {}: {}", policy.fs.workdir_origin, workdir, *why));
+    if (auto why = beneath_writable(workdir); why && policy.fs.cwd != CwdMode::none)
+        throw Error(fmt::format("{}: {}: {}", policy.fs.workdir_origin, workdir, *why));
     if (policy.fs.chdir) check_path(*policy.fs.chdir, "filesystem.chdir");
     for (const auto& [name, value] : policy.env.set) check_environment_value(name, value);
     if (auto problem = hostname_problem(policy.hostname))

@@ -46,6 +46,7 @@ struct Filesystem {
     std::vector<Tmpfs> tmpfs;
     CwdMode cwd = CwdMode::rw;
     std::string workdir = "/box"; // where the invoking directory is bound
+    std::string workdir_origin = "filesystem.workdir";   // where it was set, for error messages
     std::optional<std::string> chdir; // where the target starts; default: workdir
     bool proc = true;             // fresh procfs for the run's pid namespace
     bool dev_pts = false;         // /dev/pts and /dev/ptmx (new devpts instance)

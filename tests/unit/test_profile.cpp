@@ -429,16 +429,19 @@ TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its o
     CHECK_THAT(validate_error("[filesystem]\ndev_pts = true\ntmpfs = { \"/dev/pts\" = \"1MiB\" }"), StartsWith("p.toml:3:24: tmpfs /dev/pts:"));
     CHECK_THAT(validate_error("[filesystem]\nro = [\"/etc:/box/etc\"]"), StartsWith("p.toml:2:7: bind target /box/etc: its mount point"));
     CHECK_THAT(validate_error("[filesystem]\ncwd = \"ro\"\nro = [\"/etc:/box/etc\"]"), StartsWith("p.toml:3:7: bind target /box/etc:"));
-    CHECK(validate_error("[filesystem]\nworkdir = \"/dev\"") == "filesystem.workdir: /dev: sandboxrun mounts its own /dev there");
-    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/proc/x\""), StartsWith("filesystem.workdir: /proc/x:"));
-    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/\""), StartsWith("filesystem.workdir: /: the root"));
+    CHECK(validate_error("[filesystem]\nworkdir = \"/dev\"") == "p.toml:2:11: filesystem.workdir: /dev: sandboxrun mounts its own /dev there");
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/proc/x\""), StartsWith("p.toml:2:11: filesystem.workdir: /proc/x:"));
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/\""), StartsWith("p.toml:2:11: filesystem.workdir: /: the root"));
+    // A tmpfs over the workdir names both places (the tmpfs may come from a profile extended).
+    CHECK_THAT(validate_error("[filesystem]\nworkdir = \"/w\"\ntmpfs = { \"/w\" = \"1MiB\" }"),
+               Contains("(p.toml:2:11: filesystem.workdir;"));
     // Beneath a directory bound writable the mount point would be made in the host's directory.
     CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nro = [\"/etc:/data/etc\"]"),
                StartsWith("p.toml:3:7: bind target /data/etc: its mount point would be made (or found, through whatever "
                           "a run left there) in the host directory /tmp bound writable at /data (p.toml:2:7)"));
     CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\", \"/var/tmp:/data/x\"]"), StartsWith("p.toml:2:21: bind target /data/x: its mount point"));
     CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\ntmpfs = { \"/data/t\" = \"1MiB\" }"), StartsWith("p.toml:3:23: tmpfs /data/t: its mount point"));
-    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nworkdir = \"/data/w\""), StartsWith("filesystem.workdir: /data/w: its mount point"));
+    CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nworkdir = \"/data/w\""), StartsWith("p.toml:3:11: filesystem.workdir: /data/w: its mount point"));
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nrw = [\"/tmp:/data\"]\nro = [\"/etc:/data2\", \"/var:/x/data\"]")));
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"/etc:/data/etc\"]")));   // read-only: made nowhere on the host
     // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
