@@ -179,6 +179,29 @@ UidRange parse_uid_range(const std::string& text, const char* source) {
     return UidRange{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count)};
 }
 
+// A subcommand refuses what it would ignore: a judge's script must not take
+// the option for done (check runs programs of its own). (--report and --meta
+// are let pass: no subcommand writes them, as the man page says.)
+void refuse_ignored(const CLI::App& app, const Invocation& inv) {
+    struct Ignored {
+        Command command;
+        const char* name;
+        bool takes_command;
+        std::vector<const char*> options;
+    };
+    const Ignored subcommands[] = {
+        {Command::cleanup, "cleanup", false, {"--profile", "--stdin", "--stdout", "--stderr", "--explain"}},
+        {Command::check, "check", false, {"--stdin", "--stdout", "--stderr", "--explain"}},
+        {Command::learn, "learn", true, {"--explain"}},
+    };
+    for (const Ignored& s : subcommands) {
+        if (s.command != inv.command) continue;
+        if (!s.takes_command && !inv.argv.empty()) throw Error(fmt::format("{} takes no command", s.name));
+        for (const char* option : s.options)
+            if (app.get_option(option)->count() > 0) throw Error(fmt::format("{} does not take {}", s.name, option));
+    }
+}
+
 // Two of these naming one file would spoil each other: --stdout over the
 // --stdin file truncates the judge's input before the run, the report
 // replaces the output. (--stdout and --stderr may share one, as >f 2>&1.)
@@ -467,6 +490,7 @@ Invocation parse_command_line(int argc, char** argv) {
         set_path("--stdout", o.stdout_path, inv.stdout_path);
         set_path("--stderr", o.stderr_path, inv.stderr_path);
         refuse_shared_files(inv);
+        refuse_ignored(app, inv);
         inv.uid_range = parse_uid_range(o.uid_range, option_value(option_args, "--uid-range") ? "--uid-range" : "SANDBOXRUN_UID_RANGE");
 
         if (inv.command == Command::cleanup) return inv;

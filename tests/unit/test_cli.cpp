@@ -215,6 +215,12 @@ TEST_CASE("cli: explain, subcommands, missing command", "[cli]") {
     CHECK(learn.command == Command::learn);
     CHECK(learn.argv == std::vector<std::string>{"./main"});
     CHECK_THAT(parse_error({"learn"}), StartsWith("no command given"));
+    // What a subcommand would ignore is refused, not taken for done.
+    CHECK(parse_error({"cleanup", "--", "true"}) == "cleanup takes no command");
+    CHECK(parse_error({"cleanup", "--profile", "cpp"}) == "cleanup does not take --profile");
+    CHECK(parse_error({"check", "--", "true"}) == "check takes no command");
+    CHECK(parse_error({"check", "--stdout", "o.txt"}) == "check does not take --stdout");
+    CHECK(parse_error({"learn", "--explain", "--", "true"}) == "learn does not take --explain");
 }
 
 TEST_CASE("cli: bad values name the option and the value", "[cli]") {
