@@ -328,7 +328,8 @@ int Run::execute() {
         report_.unapplied.push_back("memory: no memory cgroup; RLIMIT_AS per process stands in (it counts address space, "
                                     "not memory: the run's tmpfs files count against their own sizes only, "
                                     "socket and pipe buffers not at all; shmget, msgget, semget and "
-                                    "memfd_create, where the profile allows them, fail with ENOMEM)");
+                                    "memfd_create, where the profile allows them, fail with ENOMEM; glibc's malloc "
+                                    "gets MALLOC_ARENA_MAX=1)");
     if (limits.processes && !cover.processes)
         report_.unapplied.push_back("processes: no pids cgroup; RLIMIT_NPROC of the run's user namespace stands in");
     if (limits.memory && !cover.memory &&
@@ -377,6 +378,12 @@ int Run::execute() {
     ctx.filter = &filter;
     ctx.id = id;
     ctx.envp = build_environment(policy_.env, policy_.limits, environ);
+    // Under RLIMIT_AS glibc's per-thread malloc arenas (64 MiB of address
+    // space each, up to 8 per CPU) used up the limit of a program of a dozen
+    // threads that allocated a few KiB: one arena, unless the profile says.
+    if (limits.memory && !cover.memory &&
+        std::none_of(ctx.envp.begin(), ctx.envp.end(), [](const std::string& e) { return e.starts_with("MALLOC_ARENA_MAX="); }))
+        ctx.envp.push_back("MALLOC_ARENA_MAX=1");
     ctx.cgroup = cover;
     if (cgroup_) ctx.cgroup_join = cgroup_->self_join_files();
     ctx.landlock_abi = landlock.abi;

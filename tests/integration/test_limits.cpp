@@ -220,6 +220,16 @@ TEST_CASE("a supervisor stopped for a while (job control) does not count its pau
     CHECK(wall < 300 + 1000 * slack());
 }
 
+TEST_CASE("ordinary multithreaded code runs under a memory limit also where RLIMIT_AS stands in", "[limits]") {
+    WorkDir dir;
+    for (const char* memory : {"128MiB", "256MiB", "512MiB"}) {
+        Result r = run_limited(dir, "thread_mallocs", {"--memory", memory});
+        INFO(memory << ": " << r.out << r.err);
+        CHECK(verdict(r) == "ok");
+        CHECK(r.out == "ok\n");
+    }
+}
+
 TEST_CASE("peak memory is measured", "[limits]") {
     WorkDir dir;
     Result r = run_limited(dir, "mem_eat", {"--memory", "512MiB"}, {"100"});
