@@ -261,9 +261,10 @@ struct ChildContext {
 };
 
 // Microseconds on the monotonic clock, and the -v line for a setup step at
-// `now` since `t0` (the supervisor's start): one format on both sides of clone.
+// `now` since `t0` (the supervisor's start): one format on both sides of
+// clone, written to `fd` in one write (a line that cannot go out is lost).
 std::uint64_t monotonic_us();
-void print_step(std::uint64_t t0, const char* step);
+void print_step(std::uint64_t t0, const char* step, int fd);
 inline std::uint64_t timeval_us(const timeval& tv) {
     return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
 }

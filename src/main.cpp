@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
     // A reader of our stderr that goes away (`-v 2>&1 | head`) must cost us
     // our messages only, not the run (the command's signals are reset at exec).
     signal(SIGPIPE, SIG_IGN);
+    // Started in a background process group (a judge's `timeout`), writing to
+    // or restoring a terminal must not stop us: a run may set TOSTOP there.
+    signal(SIGTTOU, SIG_IGN);
     // A stop signal during setup must not kill us half-way (cgroups left,
     // no report): held from here, a run ends cleanly on it.
     const sigset_t stop_signals = hold_stop_signals();

@@ -287,7 +287,9 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
                      [](const MountOp& a, const MountOp& b) { return depth(a.target) < depth(b.target); });
     plan.chdir = fs.chdir.value_or(fs.cwd == CwdMode::none ? "/" : fs.workdir);
     const Identity run;   // the ids every run has inside its namespace
+    // (A HOME holding the file's separators would add entries of its own.)
     auto home = policy.env.set.find("HOME");
+    if (home != policy.env.set.end() && home->second.find_first_of(":\n") != std::string::npos) home = policy.env.set.end();
     plan.files = {
         {"/etc/passwd", fmt::format("root:x:0:0:root:/root:/usr/sbin/nologin\n"
                                     "sandbox:x:{}:{}:sandbox:{}:/bin/sh\n"

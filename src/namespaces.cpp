@@ -71,7 +71,7 @@ bool setup_child(const ChildContext& ctx) {
     // With our capabilities in the run's user namespace, and the host's
     // /proc still in view.
     const bool quotas_capped = cap_user_quotas();
-    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: in its cgroup, credentials set");
+    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: in its cgroup, credentials set", 2);
 
     // The root's directories need their modes whatever the judge's umask
     // (0177 would leave them unsearchable); the program starts with this one too.
@@ -80,7 +80,7 @@ bool setup_child(const ChildContext& ctx) {
     const std::string& hostname = ctx.inv->policy.hostname;
     if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);
     setup_network(ctx.inv->policy.net);
-    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: root built, network up");
+    if (ctx.verbose_t0) print_step(ctx.verbose_t0, "child: root built, network up", 2);
     return quotas_capped;
 }
 
@@ -222,8 +222,11 @@ void add_own_cpu(Handover& h) {
     h.setup_system_us += total - user;
 }
 
-void print_step(std::uint64_t t0, const char* step) {
-    std::fprintf(stderr, "sandboxrun: %8.3f ms  %s\n", static_cast<double>(monotonic_us() - t0) / 1000.0, step);
+void print_step(std::uint64_t t0, const char* step, int fd) {
+    char line[256];
+    const int n = std::snprintf(line, sizeof line, "sandboxrun: %8.3f ms  %s\n",
+                                static_cast<double>(monotonic_us() - t0) / 1000.0, step);
+    [[maybe_unused]] ssize_t written = write(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
 }
 
 [[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message) {

@@ -95,13 +95,23 @@ void own_description(int fd) {
     dup2(again.get(), fd);
 }
 
+// Our stderr for -v: opened again non-blocking where it is a terminal or a
+// pipe (a file's writes never wait, and its offset must stay the caller's).
+UniqueFd nonblocking_stderr() {
+    struct stat st {};
+    if (fstat(2, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+        if (UniqueFd fd(open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)); fd.get() >= 0) return fd;
+    return UniqueFd(fcntl(2, F_DUPFD_CLOEXEC, 3));
+}
+
 // A terminal among the run's stdio is the caller's: what the run sets on it
-// (raw mode, no echo, exclusive mode, output stopped with tcflow) would
-// outlast the run. Saved before, put back as soon as the target has ended
-// (before -v writes there) and when the run is over. Only where we are in
-// the foreground or outside the terminal's session: a background sandboxrun
-// would undo what the foreground set meanwhile. (A window size the run set
-// stays: the next resize replaces it, and one the user made must not be undone.)
+// (raw mode, no echo, TOSTOP, exclusive mode, output stopped with tcflow)
+// would outlast the run (TOSTOP stops the judge's background writers).
+// Saved before, put back as soon as the target has ended and when the run is
+// over, also from the background (`timeout` puts us there; SIGTTOU is
+// ignored): what the foreground set meanwhile is undone with it. (A window
+// size the run set stays: the next resize replaces it, and one the user made
+// must not be undone.)
 class TerminalState {
 public:
     void save(std::initializer_list<int> fds) {
@@ -119,8 +129,6 @@ public:
     void restore() {
         for (Saved& t : saved_) {
             const int fd = t.fd.get();
-            const pid_t foreground = tcgetpgrp(fd);
-            if (foreground >= 0 && foreground != getpgrp()) continue;
             tcflow(fd, TCOON);
             tcsetattr(fd, TCSANOW, &t.modes);
             if (t.exclusive_known && !t.was_exclusive) ioctl(fd, TIOCNXCL);
@@ -177,7 +185,11 @@ public:
 
 private:
     void log_step(const char* step) {
-        if (inv_.verbose) print_step(t0_, step);
+        // (Where no description of our own could be had, a full pipe or a
+        // stopped terminal is seen before writing, and the line dropped.)
+        if (!inv_.verbose) return;
+        pollfd ready{verbose_fd_.get(), POLLOUT, 0};
+        if (poll(&ready, 1, 0) == 1 && (ready.revents & POLLOUT)) print_step(t0_, step, verbose_fd_.get());
     }
     // pid 1 is asked to end the run: it kills every other process and reaps
     // them, so that what they used (their peak RSS; their CPU, all there is
@@ -229,6 +241,11 @@ private:
     const Policy& policy_;
     Report& report_;
     TerminalState terminal_;
+    // -v prints here: a description of stderr of our own, non-blocking where
+    // stderr is a terminal or pipe (the run may stop the terminal's output;
+    // a line that cannot go out at once is dropped). Where stderr cannot be
+    // opened again (another user's terminal), stderr itself.
+    UniqueFd verbose_fd_;
     std::uint64_t t0_ = monotonic_us();
     std::unique_ptr<Cgroup> cgroup_;
     Child child_;
@@ -262,6 +279,7 @@ int Run::execute() {
     for (int fd : {0, 1, 2})
         if ((fd == 0 ? in : fd == 1 ? out : err).get() < 0) own_description(fd);
     terminal_.save({in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2});
+    if (inv_.verbose) verbose_fd_ = nonblocking_stderr();
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // These files are the judge's, and the run may fchmod them through its

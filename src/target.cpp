@@ -73,7 +73,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     try {
         // d. a new session without a controlling terminal, fds, work dir
         // The last step that may still print: stderr becomes the program's below.
-        if (ctx.verbose_t0) print_step(ctx.verbose_t0, "target: forked");
+        if (ctx.verbose_t0) print_step(ctx.verbose_t0, "target: forked", 2);
         if (setsid() < 0) throw sys_error("target: setsid");
         reset_signals();
         setup_stdio(ctx);

@@ -230,6 +230,30 @@ TEST_CASE("what the run sets on the caller's terminal is put back after it", "[d
     close(slave);
 }
 
+TEST_CASE("a run that keeps stopping the terminal's output cannot hang sandboxrun -v writing there", "[defense]") {
+    WorkDir dir;
+    dir.add_program("tcoff_loop");
+    for (int i = 0; i < 4; ++i) {   // (a race: where -v blocked, a stop before its step hung it)
+        int master = -1, slave = -1;
+        REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+        fcntl(master, F_SETFD, FD_CLOEXEC);
+        fcntl(slave, F_SETFD, FD_CLOEXEC);
+        termios modes{};
+        tcgetattr(slave, &modes);
+        modes.c_iflag &= ~static_cast<tcflag_t>(IXON);   // (else any byte typed there restarts output)
+        tcsetattr(slave, TCSANOW, &modes);
+        Result r = run(dir, {"-v", "--profile", "c", "--cpu-time", "1s", "--wall-time", "2s", "--", "./tcoff_loop"}, 20, {},
+                       [slave] { dup2(slave, 2); });
+        INFO(r.report);
+        // A limit (unprivileged RLIMIT_CPU's SIGXCPU may come first), not
+        // timeout's SIGKILL of a hung sandboxrun (also 137: the report tells).
+        CHECK((r.status == 137 || (unprivileged() && r.status == 152)));
+        CHECK((verdict(r) == "time_limit" || verdict(r) == "wall_time_limit"));
+        close(master);
+        close(slave);
+    }
+}
+
 TEST_CASE("the run's init cannot be written, traced or read through /proc (runc CVE-2019-5736)", "[defense]") {
     WorkDir dir;
     dir.add_program("proc_exe_write");
