@@ -75,32 +75,36 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
     return fd;
 }
 
-// An inherited pipe, FIFO or terminal gets an open file description of the
-// run's own, the same pipe or terminal opened again: status flags the run sets
-// (O_NONBLOCK: node does on its stdio) would otherwise stay on the caller's
-// for its own reads and writes and for later runs. Files keep the caller's:
-// their offset is shared on purpose. Sockets cannot be opened again.
-void own_description(int fd) {
+// The pipe, FIFO or terminal `fd` is, opened again (through /proc; non-
+// blocking: a pipe whose reader has gone would block the open): an open file
+// description of its own. -1 for anything else: a file's offset is shared
+// with the caller on purpose, a socket cannot be opened, a pty's master
+// would open as /dev/ptmx, a new pty.
+UniqueFd open_again(int fd, int access) {
     struct stat st {}, now {};
-    const int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)))) return;
-    // A pty's master would open as /dev/ptmx: a new pty, not this one.
-    if (unsigned n = 0; S_ISCHR(st.st_mode) && ioctl(fd, TIOCGPTN, &n) == 0) return;
-    // Non-blocking: a pipe whose reader has gone would block the open.
-    UniqueFd again(open(fmt::format("/proc/self/fd/{}", fd).c_str(),
-                        (flags & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)))) return {};
+    if (unsigned n = 0; S_ISCHR(st.st_mode) && ioctl(fd, TIOCGPTN, &n) == 0) return {};
+    UniqueFd again(open(fmt::format("/proc/self/fd/{}", fd).c_str(), access | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (again.get() < 0 || fstat(again.get(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
-        now.st_rdev != st.st_rdev || fcntl(again.get(), F_SETFL, flags) != 0)
-        return;   // as it is, then
-    dup2(again.get(), fd);
+        now.st_rdev != st.st_rdev)
+        return {};
+    return again;
 }
 
-// Our stderr for -v: opened again non-blocking where it is a terminal or a
-// pipe (a file's writes never wait, and its offset must stay the caller's).
+// An inherited pipe, FIFO or terminal gets a description of the run's own:
+// status flags the run sets (O_NONBLOCK: node does on its stdio) would
+// otherwise stay on the caller's for its own reads and writes and for later runs.
+void own_description(int fd) {
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return;
+    UniqueFd again = open_again(fd, flags & O_ACCMODE);
+    if (again.get() >= 0 && fcntl(again.get(), F_SETFL, flags) == 0) dup2(again.get(), fd);
+}
+
+// Our stderr for -v: a non-blocking description of our own where it can be
+// had (a file's writes never wait), else stderr itself.
 UniqueFd nonblocking_stderr() {
-    struct stat st {};
-    if (fstat(2, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
-        if (UniqueFd fd(open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)); fd.get() >= 0) return fd;
+    if (UniqueFd fd = open_again(2, O_WRONLY); fd.get() >= 0) return fd;
     return UniqueFd(fcntl(2, F_DUPFD_CLOEXEC, 3));
 }
 
