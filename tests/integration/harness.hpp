@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pty.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -125,6 +126,23 @@ inline void become_runner() {
     execvp(cargv[0], cargv.data());
     _exit(204);
 }
+
+// A pseudo-terminal pair, close-on-exec (only what a test hands on reaches
+// sandboxrun), closed when it goes; -1s where none could be opened.
+struct Pty {
+    int master = -1, slave = -1;
+    Pty() {
+        if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return;
+        fcntl(master, F_SETFD, FD_CLOEXEC);
+        fcntl(slave, F_SETFD, FD_CLOEXEC);
+    }
+    ~Pty() {
+        if (master >= 0) close(master);
+        if (slave >= 0) close(slave);
+    }
+    Pty(const Pty&) = delete;
+    Pty& operator=(const Pty&) = delete;
+};
 
 // Runs `body` in a forked child in a mount namespace of its own, where it may
 // mount what a test needs (as a container would; nothing reaches the host's

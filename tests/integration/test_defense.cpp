@@ -9,7 +9,6 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <poll.h>
-#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -152,10 +151,9 @@ TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", 
     WorkDir dir;
     dir.add_program("tiocsti");
     for (const char* how : {"0", "1", "2", "tty", "tioclinux"}) {
-        int master = -1, slave = -1;
-        REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-        fcntl(master, F_SETFD, FD_CLOEXEC);
-        fcntl(slave, F_SETFD, FD_CLOEXEC);
+        const Pty pty;
+        REQUIRE(pty.slave >= 0);
+        const int master = pty.master, slave = pty.slave;
         termios raw{};
         tcgetattr(slave, &raw);
         cfmakeraw(&raw);
@@ -191,18 +189,15 @@ TEST_CASE("TIOCSTI and TIOCLINUX cannot push input into the caller's terminal", 
             CHECK(verdict(r) == "syscall_violation");
             CHECK(syscall_of(r) == "ioctl");
         }
-        close(master);
-        close(slave);
     }
 }
 
 TEST_CASE("what the run sets on the caller's terminal is put back after it", "[defense]") {
     WorkDir dir;
     dir.add_program("tty_modes");
-    int master = -1, slave = -1;
-    REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-    fcntl(master, F_SETFD, FD_CLOEXEC);
-    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    const Pty pty;
+    REQUIRE(pty.slave >= 0);
+    const int master = pty.master, slave = pty.slave;
     termios before{};
     REQUIRE(tcgetattr(slave, &before) == 0);
     REQUIRE((before.c_lflag & (ECHO | ICANON)) == (ECHO | ICANON));   // the program's changes would show
@@ -226,18 +221,15 @@ TEST_CASE("what the run sets on the caller's terminal is put back after it", "[d
     REQUIRE(write(slave, "after\n", 6) == 6);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(read(master, buf, sizeof buf) > 0);
-    close(master);
-    close(slave);
 }
 
 TEST_CASE("a run that keeps stopping the terminal's output cannot hang sandboxrun -v writing there", "[defense]") {
     WorkDir dir;
     dir.add_program("tcoff_loop");
     for (int i = 0; i < 4; ++i) {   // (a race: where -v blocked, a stop before its step hung it)
-        int master = -1, slave = -1;
-        REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-        fcntl(master, F_SETFD, FD_CLOEXEC);
-        fcntl(slave, F_SETFD, FD_CLOEXEC);
+        const Pty pty;
+        REQUIRE(pty.slave >= 0);
+        const int slave = pty.slave;
         termios modes{};
         tcgetattr(slave, &modes);
         modes.c_iflag &= ~static_cast<tcflag_t>(IXON);   // (else any byte typed there restarts output)
@@ -249,8 +241,6 @@ TEST_CASE("a run that keeps stopping the terminal's output cannot hang sandboxru
         // timeout's SIGKILL of a hung sandboxrun (also 137: the report tells).
         CHECK((r.status == 137 || (unprivileged() && r.status == 152)));
         CHECK((verdict(r) == "time_limit" || verdict(r) == "wall_time_limit"));
-        close(master);
-        close(slave);
     }
 }
 
