@@ -52,6 +52,22 @@ TEST_CASE("symlinked sources are recreated as symlinks, not followed") {
     CHECK_FALSE(find(plan, "/usr")->writable);
 }
 
+TEST_CASE("the run's user database names its uid with the profile's HOME, never extra entries") {
+    Policy p;
+    p.fs.cwd = CwdMode::none;
+    auto passwd = [&] {
+        for (const auto& [path, content] : plan_mounts(p, "/").files)
+            if (path == "/etc/passwd") return content;
+        return std::string();
+    };
+    p.env.set["HOME"] = "/home/run";
+    CHECK(passwd().find("sandbox:x:1000:1000:sandbox:/home/run:/bin/sh\n") != std::string::npos);
+    // A HOME holding the file's separators would add an entry (uid 0) of its own.
+    p.env.set["HOME"] = "/x:y\nevil::0:0::/:/bin/sh";
+    CHECK(passwd().find("evil") == std::string::npos);
+    CHECK(passwd().find("sandbox:x:1000:1000:sandbox:/:/bin/sh\n") != std::string::npos);
+}
+
 TEST_CASE("a missing bind source is an error naming its origin, unless optional") {
     Policy p;
     p.fs.binds.push_back({"/nonexistent/sbx-source", "/x", false, true, "test:3:5"});
