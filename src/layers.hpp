@@ -200,6 +200,8 @@ void setup_network(const Network& net);   // loopback up in the fresh net namesp
 // What the run's cgroup enforces; rlimits stand in for the rest.
 struct CgroupCover {
     bool cpu = false, memory = false, processes = false;
+    // A memory limit no memory cgroup holds: RLIMIT_AS stands in.
+    bool memory_by_rlimit(const Limits& limits) const { return limits.memory && !memory; }
 };
 // Open files, and processes where RLIMIT_NPROC stands in, when a memory limit
 // has no memory cgroup (socket buffers grow with their product).

@@ -74,13 +74,13 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     // socket; RLIMIT_AS sees none), and they grow with processes times
     // descriptors: both are held to what the profiles had before they grew
     // for hosts with many CPUs.
-    const bool unmetered = limits.memory && !cgroup.memory;
+    const bool unmetered = cgroup.memory_by_rlimit(limits);
     const auto held = [&](std::uint64_t n) { return unmetered ? std::min(n, unmetered_cap) : n; };
     if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", held(*limits.open_files));
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
     else open_up(RLIMIT_STACK);
     open_up(RLIMIT_DATA);
-    if (limits.memory && !cgroup.memory) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
+    if (unmetered) set_limit(RLIMIT_AS, "RLIMIT_AS", *limits.memory);
     else open_up(RLIMIT_AS);
     // Counted per user namespace (Linux 5.14+): this run's tasks only, pid 1
     // (ours, same uid) among them.

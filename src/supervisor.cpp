@@ -122,7 +122,7 @@ public:
         for (int fd : fds) {
             Saved t;
             struct stat st {};
-            if (fd < 0 || !isatty(fd) || fstat(fd, &st) != 0 || tcgetattr(fd, &t.modes) != 0) continue;
+            if (fd < 0 || tcgetattr(fd, &t.modes) != 0 || fstat(fd, &st) != 0) continue;   // (not a terminal)
             if (std::any_of(saved_.begin(), saved_.end(), [&](const Saved& s) { return s.rdev == st.st_rdev; })) continue;
             t.rdev = st.st_rdev;
             t.exclusive_known = ioctl(fd, TIOCGEXCL, &t.was_exclusive) == 0;
@@ -343,10 +343,11 @@ int Run::execute() {
     report_.cgroup = cgroup_ ? cgroup_->describe().substr(0, 2) : "none";
     // (A v2 parent may lack a controller: rlimits stand in for what the group does not hold.)
     const CgroupCover cover{cgroup_ != nullptr, cgroup_ && cgroup_->limits_memory, cgroup_ && cgroup_->limits_processes};
-    report_.memory_limit_by = !limits.memory ? "none" : cover.memory ? "cgroup" : "rlimit-as";
+    const bool memory_by_rlimit = cover.memory_by_rlimit(limits);
+    report_.memory_limit_by = !limits.memory ? "none" : memory_by_rlimit ? "rlimit-as" : "cgroup";
     if (cgroup_)
         for (const std::string& u : cgroup_->unapplied()) report_.unapplied.push_back(u);
-    if (limits.memory && !cover.memory)
+    if (memory_by_rlimit)
         report_.unapplied.push_back("memory: no memory cgroup; RLIMIT_AS per process stands in (it counts address space, "
                                     "not memory: the run's tmpfs files count against their own sizes only, "
                                     "socket and pipe buffers not at all; shmget, msgget, semget and "
@@ -354,7 +355,7 @@ int Run::execute() {
                                     "gets MALLOC_ARENA_MAX=1)");
     if (limits.processes && !cover.processes)
         report_.unapplied.push_back("processes: no pids cgroup; RLIMIT_NPROC of the run's user namespace stands in");
-    if (limits.memory && !cover.memory &&
+    if (memory_by_rlimit &&
         (limits.open_files.value_or(0) > unmetered_cap || (!cover.processes && limits.processes.value_or(0) > unmetered_cap)))
         report_.unapplied.push_back(fmt::format("open_files, processes: at most {} each without a memory cgroup (socket "
                                                 "buffers, which no rlimit counts, grow with their product)",
@@ -369,7 +370,7 @@ int Run::execute() {
     // 2. The filter is compiled once, here, not in the child (or found
     // compiled: at build time for the stock profiles, in the cache for others).
     std::optional<Syscalls> refused;
-    if (limits.memory && !cover.memory) refused = unmapped_memory_refused(policy_.syscalls);
+    if (memory_by_rlimit) refused = unmapped_memory_refused(policy_.syscalls);
     SeccompProgram filter = compile_seccomp(refused ? *refused : policy_.syscalls, policy_.net, default_seccomp_cache_dir());
     log_step("seccomp compiled");
     LandlockStatus landlock = landlock_probe();
@@ -403,7 +404,7 @@ int Run::execute() {
     // Under RLIMIT_AS glibc's per-thread malloc arenas (64 MiB of address
     // space each, up to 8 per CPU) used up the limit of a program of a dozen
     // threads that allocated a few KiB: one arena, unless the profile says.
-    if (limits.memory && !cover.memory &&
+    if (memory_by_rlimit &&
         std::none_of(ctx.envp.begin(), ctx.envp.end(), [](const std::string& e) { return e.starts_with("MALLOC_ARENA_MAX="); }))
         ctx.envp.push_back("MALLOC_ARENA_MAX=1");
     ctx.cgroup = cover;
