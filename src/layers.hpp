@@ -291,6 +291,11 @@ struct ChildFailure {
     char message[1020];
 };
 [[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message);
+// What to add to an unprivileged run's setup failure when the host lets users
+// make user namespaces but denies them capabilities inside (Ubuntu 23.10+:
+// kernel.apparmor_restrict_unprivileged_userns = 1, read from `sysctl`); "" otherwise.
+std::string userns_restriction_hint(const std::string& failure,
+                                    const char* sysctl = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
 
 // ---- target.cpp: the target's own steps, ending in execve --------------------
 // Runs sharing pid 1's memory and fd table (CLONE_VM | CLONE_VFORK |

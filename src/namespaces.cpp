@@ -23,7 +23,10 @@
 #include <cstring>
 #include <ctime>
 
+#include <fmt/format.h>
+
 #include "layers.hpp"
+#include "sandboxrun/cgroup_detail.hpp"
 #include "sandboxrun/error.hpp"
 
 namespace sandboxrun {
@@ -227,6 +230,16 @@ void print_step(std::uint64_t t0, const char* step, int fd) {
     const int n = std::snprintf(line, sizeof line, "sandboxrun: %8.3f ms  %s\n",
                                 static_cast<double>(monotonic_us() - t0) / 1000.0, step);
     [[maybe_unused]] ssize_t written = write(fd, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
+}
+
+std::string userns_restriction_hint(const std::string& failure, const char* sysctl) {
+    const bool denied = failure.find(std::strerror(EPERM)) != std::string::npos ||
+                        failure.find(std::strerror(EACCES)) != std::string::npos;
+    auto restricted = denied ? cgroup_detail::read_file(sysctl) : std::nullopt;
+    if (!restricted || restricted->substr(0, 1) != "1") return {};
+    return fmt::format(" ({} is 1: this host's AppArmor gives an unprivileged user's namespaces no capabilities, so "
+                       "sandboxrun cannot build its root; run it as root, or load an AppArmor profile that allows "
+                       "`userns` for the sandboxrun binary)", sysctl);
 }
 
 [[noreturn]] void fail_child(int error_fd, int exit_code, const std::string& message) {

@@ -471,7 +471,9 @@ int Run::execute() {
     ChildFailure f{};
     if (read(failure.read.get(), &f, sizeof f) == sizeof f) {
         f.message[sizeof f.message - 1] = '\0';
-        throw Error(f.message, f.exit_code);
+        std::string message = f.message;
+        if (!id.privileged) message += userns_restriction_hint(message);
+        throw Error(message, f.exit_code);
     }
     if (target_status_) {
         if (WIFEXITED(*target_status_)) report_.evidence.exit_code = WEXITSTATUS(*target_status_);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -211,4 +213,21 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
     CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 0);
+}
+
+TEST_CASE("an unprivileged setup failure names AppArmor's user-namespace restriction when the host has it on",
+          "[namespaces]") {
+    TempDir dir;
+    const std::string sysctl = (dir.path / "apparmor_restrict_unprivileged_userns").string();
+    const std::string denied = std::string("mounts: make / private: ") + std::strerror(EPERM);
+    CHECK(sandboxrun::userns_restriction_hint(denied, sysctl.c_str()).empty());   // no such sysctl: not Ubuntu's
+    dir.write("apparmor_restrict_unprivileged_userns", "0\n");
+    CHECK(sandboxrun::userns_restriction_hint(denied, sysctl.c_str()).empty());
+    dir.write("apparmor_restrict_unprivileged_userns", "1\n");
+    const std::string hint = sandboxrun::userns_restriction_hint(denied, sysctl.c_str());
+    CHECK(hint.find("AppArmor") != std::string::npos);
+    CHECK(hint.find(sysctl) != std::string::npos);
+    CHECK(sandboxrun::userns_restriction_hint(std::string("x: ") + std::strerror(EACCES), sysctl.c_str()) == hint);
+    // A failure that is not a refused permission is not blamed on it.
+    CHECK(sandboxrun::userns_restriction_hint(std::string("mounts: /usr: ") + std::strerror(ENOENT), sysctl.c_str()).empty());
 }
