@@ -167,8 +167,10 @@ std::string us_as_seconds(std::uint64_t us) {
 
 std::string signal_name_json(const std::optional<int>& sig) {
     if (!sig) return "null";
-    const char* abbrev = sigabbrev_np(*sig);
-    return abbrev ? json_string(std::string("SIG") + abbrev) : "null";
+    if (const char* abbrev = sigabbrev_np(*sig)) return json_string(std::string("SIG") + abbrev);
+    if (*sig == SIGRTMIN) return json_string("SIGRTMIN");
+    if (*sig > SIGRTMIN && *sig <= SIGRTMAX) return json_string(fmt::format("SIGRTMIN+{}", *sig - SIGRTMIN));
+    return "null";
 }
 
 std::string syscall_json(const Report& r) {

@@ -256,6 +256,7 @@ private:
     UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
     int output_fds_[2] = {-1, -1};   // --stdout, --stderr (owned by execute)
     bool killed_ = false;
+    bool program_started_ = false;   // the hand-over said the target exec'd
     int late_stop_ = 0;   // a stop signal that came after the target ended
     std::uint64_t kill_by_us_ = 0;   // when a run asked to end is killed (0: not pending)
     bool reaped_ = false;
@@ -478,6 +479,10 @@ int Run::execute() {
     if (target_status_) {
         if (WIFEXITED(*target_status_)) report_.evidence.exit_code = WEXITSTATUS(*target_status_);
         else if (WIFSIGNALED(*target_status_)) report_.evidence.signal = WTERMSIG(*target_status_);
+    } else if (!killed_ && !program_started_ && cgroup_ && cgroup_->usage().oom_killed) {
+        throw Error(fmt::format("the memory limit ({} bytes) is too small for the run's own setup: the OOM killer "
+                                "ended it before the command started",
+                                policy_.limits.memory.value_or(0)));
     } else if (killed_ || (cgroup_ && WIFSIGNALED(init_status) && WTERMSIG(init_status) == SIGKILL &&
                            cgroup_->usage().oom_killed)) {
         // We ended it, or the OOM killer took pid 1 (it picks the largest
@@ -492,13 +497,12 @@ int Run::execute() {
     collect(ru);
     cgroup_.reset();
     AfterRun tidied = tidy_writable_binds(plan, began, policy_.limits.file_size);
-    // A child the file-size limit stopped writing in order (a compiler's
-    // cc1plus writing a precompiled header) fails its parent, whose own error
-    // is then not the story: a failed run that left a file written to exactly
-    // the limit hit it. (One stopped writing elsewhere, ld seeking past the
-    // limit, or in the run's /tmp, is not seen: the parent's error stands.)
-    const bool failed = report_.evidence.signal || report_.evidence.exit_code.value_or(0) != 0;
-    if (failed && tidied.file_at_limit) report_.evidence.output_limit_hit = true;
+    // A file the run wrote to exactly the limit hit it: a child the limit
+    // stopped (a compiler's cc1plus) fails its parent, whose own error is then
+    // not the story, and a program that ignores SIGXFSZ (the JVM) and its
+    // write errors exits 0 with its output.txt cut. (One stopped writing
+    // elsewhere, ld seeking past the limit, or in the run's /tmp, is not seen.)
+    if (tidied.file_at_limit) report_.evidence.output_limit_hit = true;
     if (tidied.setid_cleared)
         report_.warnings.push_back(fmt::format("cleared the setuid/setgid bits of {} file(s) the run left in a writable bind",
                                                tidied.setid_cleared));
@@ -592,6 +596,7 @@ void Run::watch() {
                     report_.unapplied.push_back("inotify/fanotify quotas: /proc/sys/user could not be written in the "
                                                 "run's user namespace; the run may use up the invoking user's");
                 if (h->start_us) {
+                    program_started_ = true;
                     start_us_ = h->start_us;
                     setup_cpu_.user_usec = h->setup_user_us;
                     setup_cpu_.system_usec = h->setup_system_us;
@@ -657,6 +662,7 @@ void Run::collect(const rusage& ru) {
     };
     // All CPU of the run, our setup in the target included: what RLIMIT_CPU counts.
     std::uint64_t raw_cpu_us = timeval_us(ru.ru_utime) + timeval_us(ru.ru_stime);
+    bool cpu_counted = false;
     if (cgroup_) {
         // The cgroup counts every task, also those killed before anyone reaped them.
         CgroupUsage u = final_usage_ ? *final_usage_ : cgroup_->usage();
@@ -673,6 +679,7 @@ void Run::collect(const rusage& ru) {
             report_.warnings.push_back(fmt::format("the run reached its limit of {} processes and threads: a fork or "
                                                    "thread creation failed (EAGAIN)",
                                                    *policy_.limits.processes));
+        cpu_counted = u.cpu_usec.has_value();
         if (u.cpu_usec && over_cpu_limit(*u.cpu_usec)) ev.cpu_limit_hit = true;
     }
     if (!report_.peak_memory_kib) report_.peak_memory_kib = report_.max_rss_kib;
@@ -683,10 +690,14 @@ void Run::collect(const rusage& ru) {
         report_.wall_us >= static_cast<std::uint64_t>(policy_.limits.wall_time->count()) * 1000u)
         ev.wall_limit_hit = true;
     // RLIMIT_CPU's SIGXCPU (the limit without a cgroup, the backstop with
-    // one), but not one the program raised at once itself. The kernel's
-    // sampled count that fires it runs up to 15-30% ahead of the measured CPU
-    // on a loaded machine, so "about at the limit" is half of it.
-    if (ev.signal == SIGXCPU && over_cpu_limit(2 * raw_cpu_us)) ev.cpu_limit_hit = true;
+    // one), but not one the program raised itself. The kernel's sampled count
+    // that fires it runs up to 15-30% ahead of the measured CPU on a loaded
+    // machine, so without a cgroup "about at the limit" is half of it. With
+    // the cgroup's count the backstop is at twice the limit (at the limit
+    // only under a caller's lower hard limit): a third ahead is enough there,
+    // and a SIGXCPU at half the limit is the program's own.
+    if (ev.signal == SIGXCPU && over_cpu_limit(cpu_counted ? raw_cpu_us * 4 / 3 : 2 * raw_cpu_us))
+        ev.cpu_limit_hit = true;
     // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
     // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
     if (ev.signal == SIGXFSZ || output_full()) ev.output_limit_hit = true;

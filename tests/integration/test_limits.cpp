@@ -392,8 +392,15 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
     INFO(child.err << child.report);
     CHECK(verdict(child) == "output_limit");
     CHECK(child.status == 137);
-    Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 5242880 /dev/zero > big; exit 0"});
-    CHECK(verdict(fine) == "ok");   // the parent carried on: its verdict
+    // So does one that ignores SIGXFSZ and its write errors (the JVM, a
+    // PrintWriter) and exits 0 with its output.txt cut at the limit.
+    Result cut = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c",
+                           "trap '' XFSZ; head -c 5242880 /dev/zero > output.txt; exit 0"});
+    INFO(cut.err << cut.report);
+    CHECK(fs::file_size(dir.path() / "output.txt") == (1u << 20));
+    CHECK(verdict(cut) == "output_limit");
+    Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 1048575 /dev/zero > output.txt"});
+    CHECK(verdict(fine) == "ok");
     CHECK(fs::file_size(out) == (1u << 20));
 }
 
@@ -403,6 +410,13 @@ TEST_CASE("a limit's verdict needs the limit reached, not just its signal", "[li
     INFO(r.err << r.report);
     CHECK(r.status == 128 + SIGXCPU);
     CHECK(verdict(r) == "signal");
+    // Raised after half the limit: with the cgroup's exact count that is
+    // still the program's own (RLIMIT_CPU is a backstop at twice the limit);
+    // without one, RLIMIT_CPU's sampled count may run ahead, and half counts.
+    Result late = run_limited(dir, "cpu_burn", {"--cpu-time", "3s", "--wall-time", "20s"}, {"1600", "then-xcpu"});
+    INFO(late.out << late.err << late.report);
+    CHECK(late.status == 128 + SIGXCPU);
+    CHECK(verdict(late) == (cgroups_expected() ? "signal" : "time_limit"));
 
     // The other way round: over the limit by measurement, whatever ended it
     // (without a cgroup RLIMIT_CPU's SIGXCPU can be ignored, and the program exits 0).

@@ -525,3 +525,13 @@ TEST_CASE("meta: supervisor's message wins and stays on one line", "[report]") {
     CHECK(meta.back() == '\n');
     CHECK(parse(report_json(r))["message"].text == r.message);
 }
+
+TEST_CASE("real-time signals are named relative to SIGRTMIN", "[report]") {
+    Evidence e;
+    e.signal = SIGRTMIN + 3;
+    CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIGRTMIN+3");
+    e.signal = SIGRTMIN;
+    CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIGRTMIN");
+    e.signal = SIGUSR1;
+    CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIGUSR1");
+}

@@ -1,5 +1,6 @@
 // Burns argv[1] ms of CPU (one thread, polling getrusage) then prints "burned" and exits 0: ok under a larger cpu limit, time_limit under a smaller one; judged on verdict and cpu_time_ms.
-// With "ignore-xcpu" it ignores SIGXCPU (RLIMIT_CPU's soft limit) and goes on.
+// With "ignore-xcpu" it ignores SIGXCPU (RLIMIT_CPU's soft limit) and goes on;
+// with "then-xcpu" it raises SIGXCPU itself once it has burned that much.
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,5 +21,9 @@ int main(int argc, char** argv) {
     while (cpu_ms() < target)
         for (int i = 0; i < 100000; i++) spin++;
     printf("burned %ld ms\n", cpu_ms());
+    if (argc > 2 && strcmp(argv[2], "then-xcpu") == 0) {
+        fflush(stdout);
+        raise(SIGXCPU);
+    }
     return 0;
 }
