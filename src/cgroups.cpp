@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -372,15 +373,42 @@ GroupDir::~GroupDir() {
     if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+namespace {
+
+// A sweep holds the base's lock exclusively for a moment. Longer is someone
+// else (a process that opened the base before it was made 0700): the run
+// fails instead of hanging, and a stop signal the supervisor holds ends the
+// wait (flock would sleep through it).
+void lock_base_shared(int fd, const std::string& base) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) throw sys_error("cgroup: flock", base);
+        sigset_t pending;
+        sigpending(&pending);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+            if (sigismember(&pending, sig) == 1)
+                throw Error("cgroup: " + base + ": stopped by a signal while waiting for its lock");
+        if (std::chrono::steady_clock::now() >= deadline)
+            throw Error("cgroup: " + base + ": its lock has been held for 10 s by another process (see fuser -v " + base + ")");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+}  // namespace
+
 GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
     std::string base = parent_dir + "/" + base_name;
-    if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) throw sys_error("cgroup: mkdir", base);
+    if (::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error("cgroup: mkdir", base);
     UniqueFd base_fd(open_dir(base));
     if (base_fd.get() < 0) throw sys_error("cgroup: open", base);
+    // Anyone who can open a group directory can flock it: the base is ours
+    // alone (one an older sandboxrun made 0755 too).
+    if (struct stat st {}; ::fstat(base_fd.get(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0)
+        ::fchmod(base_fd.get(), 0700);
     // The base lock orders creators (shared) against sweepers (exclusive): a
     // sweeper never sees a group between its mkdir and its lock.
     if (::flock(base_fd.get(), LOCK_EX | LOCK_NB) == 0) sweep_locked(base);
-    if (::flock(base_fd.get(), LOCK_SH) != 0) throw sys_error("cgroup: flock", base);
+    lock_base_shared(base_fd.get(), base);
 
     std::string dir = base + "/" + run_id;
     if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error("cgroup: mkdir", dir);

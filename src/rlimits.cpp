@@ -77,6 +77,7 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     const bool unmetered = cgroup.memory_by_rlimit(limits);
     const auto held = [&](std::uint64_t n) { return unmetered ? std::min(n, unmetered_cap) : n; };
     if (limits.open_files) set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", held(*limits.open_files));
+    else open_up(RLIMIT_NOFILE);
     if (limits.stack) set_limit(RLIMIT_STACK, "RLIMIT_STACK", *limits.stack);
     else open_up(RLIMIT_STACK);
     open_up(RLIMIT_DATA);
@@ -85,6 +86,7 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     // Counted per user namespace (Linux 5.14+): this run's tasks only, pid 1
     // (ours, same uid) among them.
     if (limits.processes && !cgroup.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", held(*limits.processes) + 1);
+    else open_up(RLIMIT_NPROC);   // (root's low soft limit never bit root, but binds the run's uid)
     set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
     // The kernel charges queued signals and POSIX message queues up to the
     // owner of the run's user namespace too (the invoking user; the run's own

@@ -531,6 +531,42 @@ TEST_CASE("a stray signal to the supervisor ends the run cleanly, with a report"
     }
 }
 
+TEST_CASE("the run groups' base is sandboxrun's alone, and a lock held on it fails the run instead of hanging it",
+          "[limits]") {
+    if (!cgroups_expected()) return;   // (unprivileged: no group of ours to lock)
+    WorkDir dir;
+    REQUIRE(run(dir, {"--profile", "c", "--", "/bin/true"}).status == 0);
+    std::vector<int> held;
+    for (const fs::path& base : run_group_parents()) {
+        struct stat st {};
+        if (stat(base.c_str(), &st) != 0) continue;   // (a hierarchy this host's runs do not use)
+        CHECK((st.st_mode & 077) == 0);   // no other user can open it to lock it
+        int fd = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        REQUIRE(flock(fd, LOCK_EX) == 0);   // one opened before that, as a sweep would hold it
+        held.push_back(fd);
+    }
+    REQUIRE_FALSE(held.empty());
+    fs::path report = dir.path() / "r.json";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.path().c_str()) != 0) _exit(200);
+        exec_as_runner({binary(), "--quiet", "--profile", "c", "--report", report.string(), "--", "/bin/true"});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(pid, SIGTERM);   // a judge's timeout ends the wait
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 300 && (done = waitpid(pid, &status, WNOHANG)) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int fd : held) close(fd);
+    if (done == 0) waitpid(pid, &status, 0);
+    CHECK(done == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
+    CHECK(read_file(report).find("waiting for its lock") != std::string::npos);
+    CHECK(leftover_groups() == 0);
+}
+
 TEST_CASE("a double-forked daemon dies with the run", "[limits]") {
     WorkDir dir;
     auto t0 = std::chrono::steady_clock::now();
@@ -560,16 +596,30 @@ TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits
 TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below the profile is named", "[limits]") {
     WorkDir dir;
     dir.add_program("print_rlimits");
-    auto shell_limits = [] {   // like `ulimit -s 8192 -v 204800` in the judge's shell
+    auto shell_limits = [] {   // like `ulimit -s 8192 -v 204800 -Su 77 -Sn 200` in the judge's shell
         rlimit stack{8u << 20, RLIM_INFINITY}, as{200u << 20, RLIM_INFINITY};
         setrlimit(RLIMIT_STACK, &stack);
         setrlimit(RLIMIT_AS, &as);
+        rlimit nproc{}, nofile{};
+        getrlimit(RLIMIT_NPROC, &nproc);
+        getrlimit(RLIMIT_NOFILE, &nofile);
+        nproc.rlim_cur = std::min<rlim_t>(77, nproc.rlim_max);
+        nofile.rlim_cur = std::min<rlim_t>(200, nofile.rlim_max);
+        setrlimit(RLIMIT_NPROC, &nproc);
+        setrlimit(RLIMIT_NOFILE, &nofile);
     };
     Result r = run(dir, {"--profile", "c", "--cpu-time", "5s", "--", "./print_rlimits"}, 60, "", shell_limits);
     INFO(r.err << r.report);
     CHECK(r.status == 0);
     CHECK(r.out.find("stack: unlimited\n") != std::string::npos);
     CHECK(r.out.find("data: unlimited\n") != std::string::npos);
+    // Root never felt its low soft nproc; the run's uid would (its forks failing under "processes = 256").
+    CHECK(r.out.find("nproc: 77\n") == std::string::npos);
+    Result open = run(dir, {"--profile", "c", "--open-files", "none", "--memory", "none", "--", "./print_rlimits"}, 60, "",
+                      shell_limits);
+    INFO(open.err);
+    CHECK(open.out.find("nofile: 200\n") == std::string::npos);
+    CHECK(open.out.find("nofile: ") != std::string::npos);
     if (!unprivileged()) CHECK(r.out.find("as: unlimited\n") != std::string::npos);   // else the memory limit
     // With a cgroup RLIMIT_CPU is only a backstop, far out (2 x 5 s + 1 s): the
     // kernel's sampled CPU runs ahead of the cgroup's count. Without, the limit.
