@@ -239,6 +239,13 @@ void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path
     const WritableDirs writable(policy);
     std::vector<std::string> state = {"/run/sandboxrun", mode_record_dir(), default_seccomp_cache_dir()};
     std::erase(state, "");
+    // One that is there but not a directory of ours is never used (open_own_dir
+    // refuses it): a link another user planted at /tmp/sandboxrun-modes-UID
+    // must not make it lead to each work dir and refuse every run.
+    std::erase_if(state, [](const std::string& dir) {
+        struct stat st {};
+        return lstat(dir.c_str(), &st) == 0 && (!S_ISDIR(st.st_mode) || st.st_uid != geteuid());
+    });
     for (const std::string& dir : state)
         if (auto w = writable.find(dir))
             throw Error(fmt::format("{} is a directory runs can write (the invoking directory counts whatever its "

@@ -112,6 +112,7 @@ struct MountOp {
     int fd = -1;              // bind: a detached mount the supervisor already opened
     std::optional<WritablePath> beneath{};   // bind: the source lies beneath a directory runs can write
     mode_t mode = 0;          // bind: the source's permission bits before the run
+    bool mode_shared = true;  // bind: `mode` is the runs' shared record (ModeRecord::shared)
     std::string origin{};     // "file:line:column" or the option, for errors
 };
 
@@ -128,6 +129,13 @@ public:
     // False when the records' directory could not be used (someone else's):
     // this run's own view of the mode is all there is.
     bool shared() const { return fd_.get() >= 0; }
+    // The mode to put back on a file that has `now`: the record. A run's own
+    // view may be a concurrent run's chmod 777, so it only narrows: it never
+    // gives group or others a write bit the file does not have now.
+    static mode_t put_back(mode_t recorded, bool shared, mode_t now) {
+        return shared ? recorded : recorded & (now | ~mode_t(S_IWGRP | S_IWOTH));
+    }
+    mode_t put_back(mode_t now) const { return put_back(mode_, shared(), now); }
 
 private:
     mode_t mode_;

@@ -256,7 +256,10 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
         }
         MountOp op{MountOp::Kind::bind, b.source, b.target, b.writable, b.optional};
         op.beneath = where;
-        if (b.writable) op.mode = plan.modes.emplace_back(st).mode();
+        if (b.writable) {
+            op.mode = plan.modes.emplace_back(st).mode();
+            op.mode_shared = plan.modes.back().shared();
+        }
         op.origin = b.origin;
         plan.ops.push_back(op);
     }
@@ -266,7 +269,10 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
         // leave a link at its name: it too is opened beneath that directory.
         op.beneath = writable.find(host_cwd);
         struct stat st {};
-        if (op.writable && stat(host_cwd.c_str(), &st) == 0) op.mode = plan.modes.emplace_back(st).mode();
+        if (op.writable && stat(host_cwd.c_str(), &st) == 0) {
+            op.mode = plan.modes.emplace_back(st).mode();
+            op.mode_shared = plan.modes.back().shared();
+        }
         plan.ops.push_back(op);
     }
     bool shm_listed = false;
@@ -553,7 +559,8 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::opt
         // that took its owner's read bit away (chmod . 0) would keep an
         // unprivileged supervisor out of the directory, the walk and the fix.
         const std::string by_fd = fmt::format("/proc/self/fd/{}", source.get());
-        if (op.mode && (st.st_mode & 07777) != op.mode && chmod(by_fd.c_str(), op.mode) == 0)
+        const mode_t put_back = ModeRecord::put_back(op.mode, op.mode_shared, st.st_mode & 07777);
+        if (op.mode && (st.st_mode & 07777) != put_back && chmod(by_fd.c_str(), put_back) == 0)
             done.modes_restored.push_back(op.source);
         if (!S_ISDIR(st.st_mode)) continue;
         Walk walk{st.st_dev, run_began, file_size, done};

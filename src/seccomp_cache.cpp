@@ -38,15 +38,27 @@ int open_own_dir(const std::string& dir) {
         if (slash != std::string::npos && slash > 0) ::mkdir(dir.substr(0, slash).c_str(), 0755);
         ::mkdir(dir.c_str(), 0700);
     }
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    // (Made under a caller's umask 0177 it is 0600: ours, but unusable.)
-    if (struct stat st {}; fd >= 0 && ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0700) != 0700)
-        ::fchmod(fd, (st.st_mode & 07777) | 0700);
+    // Made under a caller's umask 0177 or 0777 it is 0600 or 0: ours, but
+    // closed to us until its mode is mended, by path (no fchmod on O_PATH).
+    UniqueFd path(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (struct stat st {}; path.get() >= 0 && ::fstat(path.get(), &st) == 0 && st.st_uid == ::geteuid() &&
+                           (st.st_mode & 0700) != 0700)
+        ::chmod(fmt::format("/proc/self/fd/{}", path.get()).c_str(), (st.st_mode & 07777) | 0700);
+    int fd = path.get() < 0 ? -1 : ::openat(path.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 && !ours(fd, 077)) {
         ::close(fd);
         return -1;
     }
     return fd;
+}
+
+std::string why_not_own_dir(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return std::strerror(errno);
+    if (S_ISLNK(st.st_mode)) return "a symbolic link";
+    if (!S_ISDIR(st.st_mode)) return "not a directory";
+    if (st.st_uid != ::geteuid()) return fmt::format("owned by uid {}, not {}", st.st_uid, ::geteuid());
+    return fmt::format("mode {:04o}", st.st_mode & 07777);
 }
 
 namespace {

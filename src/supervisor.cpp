@@ -334,9 +334,10 @@ int Run::execute() {
     const auto unshared = [](const ModeRecord& r) { return !r.shared(); };
     if (std::any_of(plan.modes.begin(), plan.modes.end(), unshared) ||
         std::any_of(std::begin(stdio_files), std::end(stdio_files), [&](const StdioFile& f) { return f.mode && unshared(*f.mode); }))
-        report_.warnings.push_back(fmt::format("mode records: {} is not sandboxrun's alone; a mode a concurrent run "
-                                               "set on a shared directory or file may be the one put back",
-                                               mode_record_dir()));
+        report_.warnings.push_back(fmt::format("mode records: {} cannot be used ({}); without them concurrent runs "
+                                               "in one directory cannot share what its mode was, so a changed mode "
+                                               "is put back only where that takes no write permission away",
+                                               mode_record_dir(), why_not_own_dir(mode_record_dir())));
     log_step("mount plan");
 
     // 1. A fresh cgroup beneath our own, or rlimits in its place.
@@ -515,7 +516,8 @@ int Run::execute() {
     for (const StdioFile& f : stdio_files) {
         struct stat st {}, now {};
         if (!f.mode || fstat(f.fd.get(), &st) != 0) continue;
-        if ((st.st_mode & 07777) != f.mode->mode() && fchmod(f.fd.get(), f.mode->mode()) == 0)
+        if (const mode_t put_back = f.mode->put_back(st.st_mode & 07777);
+            (st.st_mode & 07777) != put_back && fchmod(f.fd.get(), put_back) == 0)
             report_.warnings.push_back("the run changed the mode of " + *f.path + "; put back");
         // In the work dir the run may have put something else at the name (a
         // link to /etc/shadow for a judge that reads the output back as root).

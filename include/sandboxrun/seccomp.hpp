@@ -77,6 +77,8 @@ std::string default_seccomp_cache_dir();
 // created 0700 if missing; -1 when it is not ours alone (owned by our euid,
 // closed to group and others).
 int open_own_dir(const std::string& dir);
+// Why open_own_dir refused `dir`, in a few words.
+std::string why_not_own_dir(const std::string& dir);
 
 // A cache file's name and contents for `key` (exposed for the tests).
 std::string seccomp_cache_name(const std::string& key);

@@ -899,26 +899,46 @@ TEST_CASE("a report or meta file in /proc or /sys is refused: it would be a kern
 }
 
 TEST_CASE("concurrent runs in one directory leave it the mode it had, whatever one of them did to it", "[defense]") {
-    WorkDir shared, first, second;   // the runs work in `shared`; the others hold what run() captures
-    REQUIRE(chmod(shared.path().c_str(), 0755) == 0);
-    auto in_shared = [&] {
-        if (chdir(shared.path().c_str()) != 0) _exit(205);
-    };
-    // The second starts while the first has the directory at 0777: that is
-    // not the mode to put back after the first has put back 0755.
-    Result a, b;
-    std::thread opener([&] {
-        a = run(first, {"--profile", "c", "--", "/bin/sh", "-c", "chmod 777 /box && sleep 2"}, 60, "", in_shared);
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    b = run(second, {"--profile", "c", "--", "/bin/sh", "-c", "sleep 2"}, 60, "", in_shared);
-    opener.join();
-    INFO(a.err << b.err);
-    CHECK(a.status == 0);
-    CHECK(b.status == 0);
-    struct stat st {};
-    REQUIRE(stat(shared.path().c_str(), &st) == 0);
-    CHECK((st.st_mode & 07777) == 0755);
+    // Also when the records cannot be shared: another user planted a link
+    // where an unprivileged runner keeps them (no $XDG_RUNTIME_DIR). Then no
+    // run is refused for it, and a mode is put back only where that takes
+    // write permission away.
+    const bool can_plant = run_as() > 0 && !std::getenv("XDG_RUNTIME_DIR");
+    enum Planted { nothing, link, foreign_dir };
+    for (Planted planted : {nothing, link, foreign_dir}) {
+        if (planted && !can_plant) break;
+        WorkDir shared, first, second;   // the runs work in `shared`; the others hold what run() captures
+        REQUIRE(chmod(shared.path().c_str(), 0755) == 0);
+        const fs::path records = "/tmp/sandboxrun-modes-" + std::to_string(run_as()), aside = records.string() + ".sbx-aside";
+        if (planted) {
+            if (fs::exists(fs::symlink_status(records))) fs::rename(records, aside);
+            if (planted == link) fs::create_directory_symlink(shared.path(), records);   // (root's: not the runner's)
+            else fs::create_directory(records);
+        }
+        auto in_shared = [&] {
+            if (chdir(shared.path().c_str()) != 0) _exit(205);
+        };
+        // The second starts while the first has the directory at 0777: that is
+        // not the mode to put back after the first has put back 0755.
+        Result a, b;
+        std::thread opener([&] {
+            a = run(first, {"--profile", "c", "--", "/bin/sh", "-c", "chmod 777 /box && sleep 2"}, 60, "", in_shared);
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        b = run(second, {"--profile", "c", "--", "/bin/sh", "-c", "sleep 2"}, 60, "", in_shared);
+        opener.join();
+        if (planted) {
+            fs::remove_all(records);
+            if (fs::exists(fs::symlink_status(aside))) fs::rename(aside, records);
+        }
+        INFO("records planted: " << planted << "\n" << a.err << b.err);
+        CHECK(a.status == 0);
+        CHECK(b.status == 0);
+        struct stat st {};
+        REQUIRE(stat(shared.path().c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0755);
+        if (planted) CHECK(b.err.find(planted == link ? "a symbolic link" : "owned by uid 0") != std::string::npos);
+    }
 }
 
 TEST_CASE("cleanup removes the mode records killed supervisors left, never one a live run holds", "[defense]") {

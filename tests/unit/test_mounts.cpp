@@ -231,3 +231,13 @@ TEST_CASE("an unprivileged setup failure names AppArmor's user-namespace restric
     // A failure that is not a refused permission is not blamed on it.
     CHECK(sandboxrun::userns_restriction_hint(std::string("mounts: /usr: ") + std::strerror(ENOENT), sysctl.c_str()).empty());
 }
+
+TEST_CASE("a mode put back from a run's own view never gives group or others write", "[mounts]") {
+    using sandboxrun::ModeRecord;
+    CHECK(ModeRecord::put_back(0755, true, 0777) == 0755);    // shared: the record
+    CHECK(ModeRecord::put_back(0777, true, 0755) == 0777);
+    CHECK(ModeRecord::put_back(0777, false, 0755) == 0755);   // seen while a concurrent run had it at 0777
+    CHECK(ModeRecord::put_back(0755, false, 0700) == 0755);   // narrowed by the run: put back
+    CHECK(ModeRecord::put_back(0775, false, 0700) == 0755);
+    CHECK(ModeRecord::put_back(01777, false, 01777) == 01777);
+}

@@ -746,6 +746,27 @@ TEST_CASE("the cache is not trusted where someone else could have written, nor a
     CHECK(same_code(compile_seccomp(s, Network{}, dir.path.string()).code, fresh.code));
 }
 
+TEST_CASE("a state directory a caller's umask made unusable is mended; one of someone else's is refused, and said why",
+          "[seccomp]") {
+    TempDir dir("sandboxrun-state-test");
+    const std::string state = (dir.path / "modes").string();
+    REQUIRE(::mkdir(state.c_str(), 0) == 0);   // as under umask 0777
+    int fd = open_own_dir(state);
+    CHECK(fd >= 0);
+    if (fd >= 0) ::close(fd);
+    struct stat st {};
+    REQUIRE(::stat(state.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+
+    const std::string link = (dir.path / "link").string();
+    REQUIRE(::symlink(state.c_str(), link.c_str()) == 0);
+    CHECK(open_own_dir(link) == -1);
+    CHECK(why_not_own_dir(link) == "a symbolic link");
+    REQUIRE(::chmod(state.c_str(), 0777) == 0);
+    CHECK(open_own_dir(state) == -1);
+    CHECK(why_not_own_dir(state) == "mode 0777");
+}
+
 namespace {
 
 // The kernel's check for its per-syscall action cache (seccomp_is_const_allow,
