@@ -324,3 +324,64 @@ TEST_CASE("everyday build and run steps are not violations", "[languages]") {
     CHECK(verdict(big) == "ok");
     CHECK(big.out == "7\n");
 }
+
+TEST_CASE("real code past the stock programs: clang's OpenMP and sanitizers, mono's crash, node's title, vendored Go",
+          "[languages]") {
+    // Runtimes that reserve address space get no RLIMIT_AS (see the top of this file).
+    const std::vector<std::string> roomy = {"--memory", unprivileged() ? "none" : "512MiB"};
+    const auto step = [&](WorkDir& dir, const std::string& what, std::vector<std::string> args, const std::string& want,
+                          const std::string& out = "") {
+        Result r = run(dir, args, 180);
+        INFO(what << ": " << r.out << r.err << r.report);
+        CHECK(verdict(r) == want);
+        if (!out.empty()) CHECK(r.out == out);
+        return r;
+    };
+    if (installed(Language{"clang", "/usr/bin/clang", "", nullptr, "", {}, false})) {
+        WorkDir dir;
+        // LLVM's OpenMP runtime pins itself to each CPU in turn at start; a refusal was fatal (SIGABRT).
+        dir.write("omp.c", "#include <stdio.h>\nint main() { long s = 0;\n#pragma omp parallel for reduction(+:s)\n"
+                           "for (int i = 0; i < 1000; i++) s += i;\nprintf(\"%ld\\n\", s); }\n");
+        step(dir, "clang -fopenmp", {"--profile", "c", "--", "clang", "-fopenmp", "-O2", "-o", "omp", "omp.c"}, "ok");
+        step(dir, "clang OpenMP run", {"--profile", "c-run", "--", "./omp"}, "ok", "499500\n");
+        // An ASan report forked llvm-symbolizer: a violation under the run profiles instead of the crash.
+        dir.write("over.c", "#include <stdlib.h>\nint main(int c, char** v) { int* p = malloc(4 * sizeof *p); "
+                            "return p[c + 3]; }\n");
+        step(dir, "clang -fsanitize=address", {"--profile", "c", "--", "clang", "-g", "-fsanitize=address", "-o", "over", "over.c"}, "ok");
+        Result asan = step(dir, "ASan report", concat(concat({"--profile", "c-run"}, roomy), {"--", "./over"}), "runtime_error");
+        CHECK(asan.err.find("heap-buffer-overflow") != std::string::npos);
+    }
+    if (installed(language("cpp"))) {
+        // Standalone LeakSanitizer reads LSAN_OPTIONS, not ASAN_OPTIONS, and ptraced (or cloned) at exit.
+        WorkDir dir;
+        dir.write("a.c", "int main() { return 0; }\n");
+        step(dir, "gcc -fsanitize=leak", {"--profile", "c", "--", "gcc", "-fsanitize=leak", "-o", "lsan", "a.c"}, "ok");
+        step(dir, "LeakSanitizer run", concat(concat({"--profile", "c-run"}, roomy), {"--", "./lsan"}), "ok");
+    }
+    if (installed(language("csharp"))) {
+        // A crashing mono ran gdb for a backtrace: pipe2, a violation instead of the crash.
+        WorkDir dir;
+        dir.write("ff.cs", "class P { static void Main() { System.Environment.FailFast(\"boom\"); } }\n");
+        step(dir, "mcs", concat(concat({"--profile", "csharp"}, roomy), {"--", "mcs", "-out:ff.exe", "ff.cs"}), "ok");
+        step(dir, "mono FailFast", concat(concat({"--profile", "csharp"}, roomy), {"--", "mono", "ff.exe"}), "signal");
+    }
+    if (installed(language("javascript"))) {
+        WorkDir dir;
+        dir.write("t.js", "process.title = 'judge'; console.log('titled');\n");
+        step(dir, "process.title", concat(concat({"--profile", "javascript"}, roomy), {"--", "node", "t.js"}), "ok", "titled\n");
+    }
+    if (installed(language("go"))) {
+        // Vendored dependencies build offline, as go picks -mod=vendor itself.
+        WorkDir dir;
+        dir.write("go.mod", "module example.com/app\n\ngo 1.19\n\nrequire example.com/dep v1.0.0\n");
+        dir.write("main.go", "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/dep\"\n)\n\nfunc main() { fmt.Println(dep.Answer()) }\n");
+        fs::create_directories(dir.path() / "vendor" / "example.com" / "dep");
+        dir.write("vendor/modules.txt", "# example.com/dep v1.0.0\n## explicit\nexample.com/dep\n");
+        dir.write("vendor/example.com/dep/dep.go", "package dep\n\nfunc Answer() int { return 42 }\n");
+        if (run_as() > 0)
+            for (const auto& e : fs::recursive_directory_iterator(dir.path()))
+                [[maybe_unused]] int rc = chown(e.path().c_str(), run_as(), run_as());
+        step(dir, "go build with vendor/", concat(concat({"--profile", "go"}, roomy), {"--", "go", "build", "-o", "app", "."}), "ok");
+        step(dir, "vendored run", concat(concat({"--profile", "go-run"}, roomy), {"--", "./app"}), "ok", "42\n");
+    }
+}
