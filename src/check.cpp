@@ -357,6 +357,23 @@ void audit_seccomp() {
     else audit_line("seccomp", "NOT available: sandboxrun cannot run here");
 }
 
+// Programs the kernel starts as root, outside any run's limits, on a run's behalf.
+void audit_kernel_helpers() {
+    const auto pattern = read_line("/proc/sys/kernel/core_pattern").value_or("");
+    if (pattern.starts_with("|"))
+        audit_line("core dumps", "piped to " + pattern.substr(1) + ", as root: runs start with RLIMIT_CORE 1, which "
+                                 "stops it, but a program that lowers it to 0 starts it once per crash (set "
+                                 "kernel.core_pipe_limit, or a file pattern, on judge hosts)");
+    else audit_line("core dumps", "to files (\"" + pattern + "\"): none is written (RLIMIT_CORE 1)");
+    const auto modprobe = read_line("/proc/sys/kernel/modprobe").value_or("");
+    const auto disabled = read_line("/proc/sys/kernel/modules_disabled").value_or("1");
+    if (!modprobe.empty() && disabled == "0" && access("/proc/modules", F_OK) == 0)
+        audit_line("module autoload", modprobe + " runs as root for every exec of a file whose format the kernel "
+                                      "does not know (binfmt-XXXX), outside the run's limits; set "
+                                      "kernel.modules_disabled=1 once the host's modules are loaded");
+    else audit_line("module autoload", "off: a run cannot make the kernel start modprobe");
+}
+
 // What every attempt's sandbox adds to the profile: this binary, its libraries
 // and its loader, read-only under /.sandboxrun-check, and a private work dir.
 struct Staging {
@@ -544,6 +561,7 @@ int run_check(const Invocation& inv, int argc, char** argv) {
     audit_cgroups(inv.cgroup_parent);
     audit_landlock();
     audit_seccomp();
+    audit_kernel_helpers();
     if (!namespaces) {   // every attempt would fail the same way
         std::printf("summary: no user namespace, so no sandbox: no attempt was run\n");
         return 1;

@@ -87,7 +87,10 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     // (ours, same uid) among them.
     if (limits.processes && !cgroup.processes) set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", held(*limits.processes) + 1);
     else open_up(RLIMIT_NPROC);   // (root's low soft limit never bit root, but binds the run's uid)
-    set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);   // a crash must not write a core into the work dir
+    // A crash must not write a core into the work dir, nor (a limit of 0
+    // does not stop that) start the host's core_pattern pipe, apport or
+    // systemd-coredump, as root outside the run's limits: 1 stops both.
+    cap_at(RLIMIT_CORE, "RLIMIT_CORE", 1);
     // The kernel charges queued signals and POSIX message queues up to the
     // owner of the run's user namespace too (the invoking user; the run's own
     // uid when root starts us): concurrent runs share that owner's budget.

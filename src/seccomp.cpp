@@ -58,13 +58,14 @@ constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NE
 // TIOCSTI pushes input into a terminal the target may share with the caller
 // (typing commands into the caller's shell); TIOCLINUX does the same through
 // the console selection; TIOCSETD swaps a terminal's line discipline (and may
-// load a module). The file-system ones change what outlives the run in a
+// load a module); TIOCSIG on a pty master (a judge's, passed as stdio) signals
+// the host processes in the foreground of its slave, past the pid namespace. The file-system ones change what outlives the run in a
 // writable bind, where the run is the files' owner: inode flags (synchronous
 // writes that every later file in the work dir inherits), project ids, a
 // verity seal or an encryption policy no one can take back. No judged
 // program needs them.
 constexpr std::uint32_t forbidden_ioctls[] = {
-    TIOCSTI, TIOCLINUX, TIOCSETD,
+    TIOCSTI, TIOCLINUX, TIOCSETD, TIOCSIG,
     FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,
     _IOW('f', 4, long), _IOW('f', 4, int),   // ext4's own EXT4_IOC_SETVERSION (and its 32-bit form)
     FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,

@@ -340,7 +340,7 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
         {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
         {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"}, {"set_lease", "fcntl"},
-        {"own_filter", "prctl"},
+        {"own_filter", "prctl"}, {"tiocsig", "ioctl"},
     };
     for (const std::string profile : {"c", "python"}) {
         for (const auto& [name, syscall] : calls) {

@@ -627,6 +627,8 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     // Quotas the kernel charges to the invoking user too stay small.
     CHECK(r.out.find("sigpending: 1024\n") != std::string::npos);
     CHECK(r.out.find("msgqueue: 65536\n") != std::string::npos);
+    // Not 0: that starts a piped core_pattern (apport, systemd-coredump) as root for every crash.
+    CHECK(r.out.find("core: 1\n") != std::string::npos);
     CHECK(r.out.find("inotify: 4\n") != std::string::npos);
     CHECK(r.err.find("inotify/fanotify quotas") == std::string::npos);
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);

@@ -1,5 +1,5 @@
 // Prints the soft limits it was started with: "stack: N|unlimited", "as: ...",
-// "data: ...", "cpu: ...", "nofile: ...", "nproc: ...", the quotas: judged against the profile, whatever the caller's shell had.
+// "data: ...", "cpu: ...", "nofile: ...", "nproc: ...", "core: ...", the quotas: judged against the profile, whatever the caller's shell had.
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -19,6 +19,7 @@ int main(void) {
     show("nproc", RLIMIT_NPROC);
     show("sigpending", RLIMIT_SIGPENDING);
     show("msgqueue", RLIMIT_MSGQUEUE);
+    show("core", RLIMIT_CORE);
     // The run's own user namespace's quota (not the host's 128).
     FILE* f = fopen("/proc/sys/user/max_inotify_instances", "r");
     unsigned long long n = 0;
