@@ -51,6 +51,13 @@ bool setup_child(const ChildContext& ctx) {
         if (write(t.fd, "0", 1) != 1) throw sys_error("child: join cgroup", t.path);
         close(t.fd);
     }
+    // A host short of memory kills the run's processes first, not the judge's
+    // or the user's (without a memory cgroup a run may hold processes x
+    // memory). Raising it needs no privilege, and no one inside may lower it.
+    if (int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+        [[maybe_unused]] ssize_t n = write(fd, "1000", 4);
+        close(fd);
+    }
     // Only now are we in the run's cgroup, so the new cgroup namespace is rooted there.
     if (unshare(CLONE_NEWCGROUP) != 0) throw sys_error("child: unshare(CLONE_NEWCGROUP)");
 

@@ -629,6 +629,7 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     CHECK(r.out.find("msgqueue: 65536\n") != std::string::npos);
     // Not 0: that starts a piped core_pattern (apport, systemd-coredump) as root for every crash.
     CHECK(r.out.find("core: 1\n") != std::string::npos);
+    CHECK(r.out.find("oom_score_adj: 1000\n") != std::string::npos);   // the run before the judge
     CHECK(r.out.find("inotify: 4\n") != std::string::npos);
     CHECK(r.err.find("inotify/fanotify quotas") == std::string::npos);
     Result stack = run(dir, {"--profile", "c", "--stack", "64MiB", "--", "./print_rlimits"}, 60, "", shell_limits);

@@ -25,5 +25,10 @@ int main(void) {
     unsigned long long n = 0;
     if (f && fscanf(f, "%llu", &n) == 1) printf("inotify: %llu\n", n);
     if (f) fclose(f);
+    // Who a host short of memory kills first.
+    f = fopen("/proc/self/oom_score_adj", "r");
+    long adj = 0;
+    if (f && fscanf(f, "%ld", &adj) == 1) printf("oom_score_adj: %ld\n", adj);
+    if (f) fclose(f);
     return 0;
 }
