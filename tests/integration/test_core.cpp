@@ -614,6 +614,14 @@ TEST_CASE("profiles where runs write and / as the invoking directory are refused
         CHECK(contains(r.err, "a directory runs can write"));
         CHECK(verdict(r) == "sandbox_error");
     }
+    // So is sandboxrun's own binary, which a run could replace for the next call.
+    const fs::path copy = dir.path() / "sandboxrun";
+    fs::copy_file(binary(), copy);
+    Result self = run(dir, {}, 60, "", [&] { exec_as_runner({copy.string(), "--profile", "c", "--", "/bin/true"}); });
+    INFO(self.err);
+    CHECK(self.status == 125);
+    CHECK(contains(self.err, "sandboxrun itself"));
+    fs::remove(copy);
     Result ok = run(dir, {"--profile", outside, "--", "/bin/true"});
     INFO(ok.err);
     CHECK(ok.status == 0);
