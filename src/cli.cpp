@@ -202,6 +202,23 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
     }
 }
 
+// A refusal whose report would itself destroy a file the judge needs: none is written.
+struct NoReport : Error {
+    using Error::Error;
+};
+
+// By name, or one file of two names (a hard link).
+bool same_file(const std::string& a, const std::string& b) {
+    auto where = [](const std::string& path) {
+        std::error_code ec;
+        std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+        return ec ? std::filesystem::absolute(path, ec).lexically_normal() : p;
+    };
+    struct stat sa {}, sb {};
+    return where(a) == where(b) || (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
+                                    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
 // Two of these naming one file would spoil each other: --stdout over the
 // --stdin file truncates the judge's input before the run, the report
 // replaces the output. (--stdout and --stderr may share one, as >f 2>&1.)
@@ -209,24 +226,33 @@ void refuse_shared_files(const Invocation& inv) {
     const std::pair<const char*, const std::optional<std::string>*> files[] = {
         {"--stdin", &inv.stdin_path}, {"--stdout", &inv.stdout_path}, {"--stderr", &inv.stderr_path},
         {"--report", &inv.report_path}, {"--meta", &inv.meta_path}};
-    auto where = [](const std::string& path) {
-        std::error_code ec;
-        std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
-        return ec ? std::filesystem::absolute(path, ec).lexically_normal() : p;
-    };
-    auto same = [&](const std::string& a, const std::string& b) {   // by name, or one file of two names (a hard link)
-        struct stat sa {}, sb {};
-        return where(a) == where(b) ||
-               (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
-                sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
-    };
     for (std::size_t i = 0; i < std::size(files); ++i)
         for (std::size_t j = i + 1; j < std::size(files); ++j) {
             const auto& [a, pa] = files[i];
             const auto& [b, pb] = files[j];
-            if (*pa && *pb && !(i == 1 && j == 2) && same(**pa, **pb))
-                throw Error(fmt::format("{} and {} name the same file, {}", a, b, **pb));
+            if (!*pa || !*pb || (i == 1 && j == 2) || !same_file(**pa, **pb)) continue;
+            const std::string message = fmt::format("{} and {} name the same file, {}", a, b, **pb);
+            if (j >= 3) throw NoReport(message);   // (a report there would replace the other)
+            throw Error(message);
         }
+}
+
+// Nor may a report replace what the run reads or runs otherwise: the
+// caller's own stdin, stdout or stderr file (--report /dev/stdout > out),
+// the command, a profile.
+void refuse_report_over_inputs(const Invocation& inv) {
+    std::vector<std::pair<std::string, std::string>> others;   // what, path
+    for (int fd = 0; fd <= 2; ++fd)
+        if (struct stat st {}; fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            others.emplace_back(fmt::format("the caller's {}", fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"),
+                                fmt::format("/proc/self/fd/{}", fd));
+    if (!inv.argv.empty() && inv.argv[0].find('/') != std::string::npos) others.emplace_back("the command", inv.argv[0]);
+    for (const std::string& source : inv.policy.sources)
+        if (!source.starts_with("<stock>/")) others.emplace_back("the profile", source);
+    for (const auto& [option, path] : {std::pair{"--report", &inv.report_path}, std::pair{"--meta", &inv.meta_path}})
+        for (const auto& [what, other] : others)
+            if (*path && same_file(**path, other))
+                throw NoReport(fmt::format("{} {} is {}: the report would replace it", option, **path, what));
 }
 
 // A profile a run could rewrite, or plant where the next run looks first,
@@ -520,6 +546,9 @@ Invocation parse_command_line(int argc, char** argv) {
         apply_overrides(app, o, inv.policy);
         validate_policy(inv.policy);
         if (inv.command != Command::explain) refuse_what_runs_could_rewrite(o.profile_path, inv.policy);
+        refuse_report_over_inputs(inv);
+    } catch (const NoReport&) {
+        throw;
     } catch (const Error& e) {
         refuse(e.what());
     }

@@ -593,6 +593,35 @@ TEST_CASE("python runs with the python profile") {
     CHECK(r.out == "6\n");
 }
 
+TEST_CASE("a report never replaces the caller's stdin or stdout, the command, a profile or a file the run reads") {
+    WorkDir dir, profiles;
+    dir.write("in.txt", "judge input\n");
+    dir.add_program("exit3");
+    profiles.write("judge.toml", "extends = \"c\"\n");
+    const std::string profile = (profiles.path() / "judge.toml").string();
+    const auto program_size = fs::file_size(dir.path() / "exit3");
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    // (A later --report wins over the harness's own.)
+    for (const Case& c : std::vector<Case>{
+             {{"--report", "/dev/stdin", "--", "/bin/cat"}, "is the caller's stdin"},
+             {{"--report", "/dev/stdout", "--", "/bin/echo", "output"}, "is the caller's stdout"},
+             {{"--meta", "./exit3", "--", "./exit3"}, "is the command"},
+             {{"--profile", profile, "--report", profile, "--", "/bin/true"}, "is the profile"},
+             {{"--stdin", "in.txt", "--report", "in.txt", "--", "/bin/cat"}, "name the same file"}}) {
+        Result r = run(dir, c.args, 60, "caller's input\n");
+        INFO(c.args[0] << " " << c.args[1] << ": " << r.out << r.err);
+        CHECK(r.status == 125);
+        CHECK(contains(r.err, c.message));
+        CHECK(r.out.empty());   // neither the command's output nor a report
+    }
+    CHECK(dir.read("in.txt") == "judge input\n");
+    CHECK(fs::file_size(dir.path() / "exit3") == program_size);
+    CHECK(read_file(profile) == "extends = \"c\"\n");
+}
+
 TEST_CASE("profiles where runs write and / as the invoking directory are refused") {
     // A run that rewrites /box/judge.toml (rw = ["/:/host"]) escapes in the next run that loads it.
     WorkDir dir, profiles;
