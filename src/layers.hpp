@@ -113,6 +113,7 @@ struct MountOp {
     std::optional<WritablePath> beneath{};   // bind: the source lies beneath a directory runs can write
     mode_t mode = 0;          // bind: the source's permission bits before the run
     bool mode_shared = true;  // bind: `mode` is the runs' shared record (ModeRecord::shared)
+    bool owner_mapped = false;  // bind: idmapped to its owner (the work dir; writable binds are anyway)
     std::string origin{};     // "file:line:column" or the option, for errors
 };
 

@@ -265,6 +265,9 @@ MountPlan plan_mounts(const Policy& policy, const std::string& host_cwd) {
     }
     if (fs.cwd != CwdMode::none) {
         MountOp op{MountOp::Kind::bind, host_cwd, fs.workdir, fs.cwd == CwdMode::rw};
+        // Read-only too: the run reads what the owner may (a mkdtemp 0700 dir,
+        // a 0600 submission), as it does in rw mode.
+        op.owner_mapped = true;
         // Inside another writable bind's source, a run may move it away and
         // leave a link at its name: it too is opened beneath that directory.
         op.beneath = writable.find(host_cwd);
@@ -420,12 +423,13 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         int ns = -1;
         struct stat st {};
         bool owner_known = false;
-        if (op.writable) {
+        if (op.writable || op.owner_mapped) {
             UniqueFd src(open_source(op, O_PATH));
             owner_known = src.get() >= 0 && fstat(src.get(), &st) == 0;
         }
         if (owner_known) ns = idmap_for(plan, st, id);
         op.fd = open_bind_tree(op, ns);
+        if (op.fd < 0 && ns >= 0 && !op.writable) op.fd = open_bind_tree(op, -1);   // reads as others then
         if (op.fd < 0 && ns >= 0) {
             const std::string why = std::strerror(errno);
             // Without the idmap the run writes as its own host uid: a bind it

@@ -535,6 +535,21 @@ TEST_CASE("files the target writes in the work dir belong to the work dir's owne
     CHECK(file.st_uid == owner.st_uid);
 }
 
+TEST_CASE("a read-only work dir reads as its owner, a private one (mkdtemp) and a 0600 submission too") {
+    WorkDir dir;
+    REQUIRE(chmod(dir.path().c_str(), 0700) == 0);
+    dir.write("sol.txt", "submitted\n");
+    REQUIRE(chmod((dir.path() / "sol.txt").c_str(), 0600) == 0);
+    Result r = run(dir, {"--profile", "c", "--cwd-mode", "ro", "--", "/bin/sh", "-c", "cat sol.txt; touch new; chmod 777 ."});
+    INFO(r.err);
+    CHECK(r.out == "submitted\n");
+    CHECK(contains(r.err, "Read-only file system"));   // still read-only, its mode the host's
+    CHECK_FALSE(fs::exists(dir.path() / "new"));
+    struct stat st {};
+    REQUIRE(stat(dir.path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+}
+
 TEST_CASE("a disallowed syscall kills the run and is named") {
     WorkDir dir;
     Result r = run_program(dir, "forbidden_syscall", {}, {"ptrace"});
