@@ -2,6 +2,7 @@
 // which they run lives in supervisor.cpp (host side) and target.cpp (inside).
 #pragma once
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -199,6 +200,35 @@ struct AfterRun {
     std::vector<std::string> walks_cut;        // host paths walked only in part (too many entries)
 };
 AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size);
+
+// ---- output_relay.cpp: output the supervisor copies and counts --------------
+class OutputRelay {
+public:
+    // Whether the run's output `fd` needs one: a FIFO named by --stdout or
+    // --stderr (`named`), or an inherited regular file that already holds
+    // output where the run would write (O_APPEND, or an offset past 0).
+    static bool needed(int fd, bool named);
+    // A pipe for the run; what comes through it goes to `dest` (not owned),
+    // at most `limit` bytes.
+    OutputRelay(int dest, std::uint64_t limit);
+    int run_end() const { return run_end_.get(); }
+    void close_run_end() { run_end_.reset(); }
+    // What to poll for: the pipe's data, or room at the destination.
+    pollfd wanted() const;
+    // Copies what is ready; false once the output reached the limit.
+    bool pump();
+    // After the run: what is left in the pipe, until `deadline_us`
+    // (monotonic); false if a FIFO's reader did not take it by then.
+    bool drain(std::uint64_t deadline_us);
+    bool over() const { return over_; }
+
+private:
+    UniqueFd from_, run_end_;
+    int dest_;
+    std::uint64_t limit_, copied_ = 0;
+    std::string pending_;
+    bool over_ = false;
+};
 
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace

@@ -255,6 +255,7 @@ private:
     Child child_;
     UniqueFd pidfd_, handover_sock_, listener_, signal_fd_, status_read_;
     int output_fds_[2] = {-1, -1};   // --stdout, --stderr (owned by execute)
+    std::vector<OutputRelay> relays_;
     bool killed_ = false;
     bool program_started_ = false;   // the hand-over said the target exec'd
     int late_stop_ = 0;   // a stop signal that came after the target ended
@@ -287,6 +288,19 @@ int Run::execute() {
     if (inv_.verbose) verbose_fd_ = nonblocking_stderr();
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
+    // Output the kernel cannot count for --file-size goes through us. (One
+    // relay for stdout and stderr that are one file: `>>log 2>&1`.)
+    int run_output[3] = {-1, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2};
+    relays_.reserve(2);
+    for (int i : {1, 2}) {
+        const bool named = (i == 1 ? out : err).get() >= 0;
+        if (!limits.file_size || !OutputRelay::needed(run_output[i], named)) continue;
+        if (i == 2 && !relays_.empty() && same_file(err_is_out ? out.get() : 1, run_output[2])) {
+            run_output[2] = relays_.back().run_end();
+            continue;
+        }
+        run_output[i] = relays_.emplace_back(run_output[i], *limits.file_size).run_end();
+    }
     // These files are the judge's, and the run may fchmod them through its
     // fds (unprivileged, its uid is their owner's): their modes are put back.
     // (Through fds of their own: as root the run's may be reopened through a
@@ -328,6 +342,7 @@ int Run::execute() {
         let_run_reopen(out.get() >= 0 ? out.get() : 1, out.get() >= 0, plan, id);
         if (err_is_out) dup3(out.get(), err.get(), O_CLOEXEC);
         else let_run_reopen(err.get() >= 0 ? err.get() : 2, err.get() >= 0, plan, id);
+        for (const OutputRelay& r : relays_) let_run_reopen(r.run_end(), true, plan, id);
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)
         if (struct stat st {}; f.fd.get() >= 0 && fstat(f.fd.get(), &st) == 0) f.mode.emplace(st);
@@ -418,10 +433,9 @@ int Run::execute() {
     ctx.handover_sock = child_handover_sock.get();
     ctx.supervisor_pidfd = self.get();
     if (inv_.verbose) ctx.verbose_t0 = t0_;
-    for (int i = 0; i < 3; ++i) ctx.stdio[i] = i;
-    if (in.get() >= 0) ctx.stdio[0] = in.get();
-    if (out.get() >= 0) ctx.stdio[1] = out.get();
-    if (err.get() >= 0) ctx.stdio[2] = err.get();
+    ctx.stdio[0] = in.get() >= 0 ? in.get() : 0;
+    ctx.stdio[1] = run_output[1];
+    ctx.stdio[2] = run_output[2];
 
     // 3. Clone (the run's user namespace owned by the run's uid), map ids,
     // join the cgroup (v1: the child joins itself), release the child.
@@ -441,6 +455,7 @@ int Run::execute() {
     status.write.reset();
     status_read_ = std::move(status.read);
     child_handover_sock.reset();
+    for (OutputRelay& r : relays_) r.close_run_end();
     close_prepared(plan);
     try {
         write_id_maps(child_.pid, id);
@@ -467,6 +482,12 @@ int Run::execute() {
     reaped_ = true;
     if (!target_status_) read_target_status();
     if (!end_us_) end_us_ = monotonic_us();
+    // What the run wrote last is still in the relays' pipes (its writers are gone).
+    for (OutputRelay& r : relays_) {
+        if (!r.drain(monotonic_us() + 5'000'000))
+            report_.warnings.push_back("output: the reader of a FIFO took not all of the run's output within 5 s");
+        if (r.over()) report_.evidence.output_limit_hit = true;
+    }
     log_step("run ended");
 
     // A setup failure inside the child outranks whatever else happened.
@@ -575,12 +596,16 @@ void Run::watch() {
             kill_run();
             continue;
         }
-        pollfd fds[5] = {{pidfd_.get(), POLLIN, 0},
+        pollfd fds[7] = {{pidfd_.get(), POLLIN, 0},
                          {handover_sock_.get(), POLLIN, 0},
                          {listener_.get(), POLLIN, 0},
                          {late_stop_ ? -1 : signal_fd_.get(), POLLIN, 0},
-                         {status_read_.get(), POLLIN, 0}};
-        int n = poll(fds, 5, static_cast<int>(std::min<long>(timeout_ms, INT_MAX)));   // (--wall-time 1000h)
+                         {status_read_.get(), POLLIN, 0},
+                         {-1, 0, 0},
+                         {-1, 0, 0}};
+        for (std::size_t i = 0; i < relays_.size(); ++i)
+            if (!relays_[i].over()) fds[5 + i] = relays_[i].wanted();
+        int n = poll(fds, 7, static_cast<int>(std::min<long>(timeout_ms, INT_MAX)));   // (--wall-time 1000h)
         if (n < 0 && errno != EINTR) throw sys_error("supervisor: poll");
         if (n <= 0) continue;
         // In the order things happen: hand-over, violations, the target's
@@ -618,6 +643,11 @@ void Run::watch() {
         } else if (fds[2].revents) {
             listener_.reset();   // every filtered process has exited
         }
+        for (std::size_t i = 0; i < relays_.size(); ++i)
+            if (fds[5 + i].revents && !relays_[i].pump() && !target_status_) {
+                report_.evidence.output_limit_hit = true;
+                kill_run();
+            }
         if (fds[4].revents && read_target_status()) {
             terminal_.restore();
             if (cgroup_) final_usage_ = cgroup_->usage();

@@ -482,6 +482,7 @@ TEST_CASE("the environment holds only what the profile allows") {
     CHECK(contains(r.out, "env: LANG=C.UTF-8"));
     for (const auto& n : names)
         CHECK((n == "PATH" || n == "HOME" || n == "ADDED" || n == "LANG" || n == "LC_ALL" || n == "TZ" || n == "ASAN_OPTIONS" ||
+               n == "LSAN_OPTIONS" || n == "KMP_AFFINITY" ||   // (the c profile's, for sanitizers and OpenMP)
                (n == "MALLOC_ARENA_MAX" && unprivileged())));   // (one malloc arena under RLIMIT_AS)
 
     Result passed = run_program(dir, "whoami", {"--env-pass", "SBX_SECRET"});

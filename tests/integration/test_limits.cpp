@@ -404,6 +404,50 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
     CHECK(fs::file_size(out) == (1u << 20));
 }
 
+TEST_CASE("--file-size counts the run's own output: not what an inherited file held before, and a FIFO's too",
+          "[limits]") {
+    WorkDir dir, logs;
+    // A judge's log of 2 MiB as the run's stdout and stderr (`>>log 2>&1`):
+    // RLIMIT_FSIZE would count from its end and kill the first write.
+    const fs::path log = logs.path() / "judge.log";
+    std::ofstream(log) << std::string(2 << 20, 'x');
+    auto to_log = [&] {
+        int fd = open(log.c_str(), O_WRONLY | O_APPEND);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(203);
+        close(fd);
+    };
+    Result line = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "echo out; echo err >&2"},
+                      60, "", to_log);
+    INFO(line.report);
+    CHECK(verdict(line) == "ok");
+    // (sandboxrun's own messages, if any, follow in the log)
+    CHECK(read_file(log).substr(2u << 20, 8) == "out\nerr\n");
+    const auto before = fs::file_size(log);
+    Result flood = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 3000000 /dev/zero"},
+                       60, "", to_log);
+    INFO(flood.report);
+    CHECK(verdict(flood) == "output_limit");
+    const std::string after = read_file(log).substr(before);   // the run's first MiB, no more
+    CHECK(after.find_first_not_of('\0') == (1u << 20));
+
+    // A FIFO as --stdout: the kernel never limits a FIFO's writes.
+    const fs::path fifo = logs.path() / "out.fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0666) == 0);
+    if (run_as() > 0) REQUIRE(chown(fifo.c_str(), run_as(), run_as()) == 0);
+    std::size_t got = 0;
+    std::thread reader([&] {
+        std::ifstream in(fifo, std::ios::binary);
+        char buf[65536];
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) got += static_cast<std::size_t>(in.gcount());
+    });
+    Result piped = run(dir, {"--profile", "c", "--file-size", "1MiB", "--stdout", fifo.string(), "--", "/bin/sh", "-c",
+                             "head -c 10000000 /dev/zero"});
+    reader.join();
+    INFO(piped.err << piped.report);
+    CHECK(verdict(piped) == "output_limit");
+    CHECK(got == (1u << 20));
+}
+
 TEST_CASE("a limit's verdict needs the limit reached, not just its signal", "[limits]") {
     WorkDir dir;
     Result r = run_limited(dir, "raise_signal", {"--cpu-time", "5s"}, {std::to_string(SIGXCPU)});
