@@ -295,14 +295,6 @@ void refuse_what_runs_could_rewrite(const std::vector<std::string>& profile_path
     };
     for (const std::string& source : policy.sources)
         if (!source.starts_with("<stock>/")) refuse_beneath(source, "profile");
-    // Nor the binary: a run could put its own in its place, which the judge's
-    // next call (as root) would run.
-    std::error_code ec;
-    if (const auto self = std::filesystem::read_symlink("/proc/self/exe", ec); !ec)
-        if (auto w = writable.find(self.string()))
-            throw Error(fmt::format("sandboxrun itself ({}) lies beneath {}, a directory runs can write: a run could "
-                                    "replace it for the next call; install it elsewhere",
-                                    self.string(), w->root));
     for (const std::string& dir : profile_search_dirs(profile_path)) refuse_beneath(dir, "profile directory");
 }
 

@@ -24,6 +24,7 @@
 #include <climits>
 #include <initializer_list>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <utility>
 
@@ -274,6 +275,14 @@ private:
 
 int Run::execute() {
     const Limits& limits = policy_.limits;
+    // A run could put its own binary in our place, which the judge's next
+    // call (as root) would run.
+    std::error_code ec;
+    if (const auto self = std::filesystem::read_symlink("/proc/self/exe", ec); !ec)
+        if (auto w = WritableDirs(policy_).find(self.string()))
+            throw Error(fmt::format("sandboxrun itself ({}) lies beneath {}, a directory runs can write: a run could "
+                                    "replace it for the next call; install it elsewhere",
+                                    self.string(), w->root));
     // 0. Host-side resources the target will use, opened before anything is built.
     UniqueFd in = open_stdio(inv_.stdin_path, O_RDONLY, "--stdin", policy_);
     UniqueFd out = open_stdio(inv_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, "--stdout", policy_);
