@@ -230,6 +230,12 @@ private:
     bool over_ = false;
 };
 
+// ---- supervisor.cpp -------------------------------------------------------------
+// With the host's network a run that may make AF_UNIX sockets shares the
+// host's abstract ones, which only Landlock's scope (ABI 6) closes: the
+// `unapplied` line that says so, if it applies.
+std::optional<std::string> abstract_socket_gap(const Policy& policy, int landlock_abi);
+
 // ---- network.cpp --------------------------------------------------------------
 void setup_network(const Network& net);   // loopback up in the fresh net namespace
 

@@ -168,6 +168,19 @@ Syscalls unmapped_memory_refused(Syscalls syscalls) {
     return syscalls;
 }
 
+}  // namespace
+
+std::optional<std::string> abstract_socket_gap(const Policy& policy, int landlock_abi) {
+    const auto& families = policy.syscalls.socket_families;
+    if (!policy.net.enabled || landlock_abi >= 6 || std::find(families.begin(), families.end(), "AF_UNIX") == families.end())
+        return std::nullopt;
+    return fmt::format("abstract unix sockets: with --network the run shares the host's (an X server's, a session "
+                       "bus's), and this kernel's Landlock (ABI {}; 6 needed) cannot keep the run from them",
+                       landlock_abi);
+}
+
+namespace {
+
 // A cgroup counter minus its value when the target started.
 std::uint64_t since_setup(std::optional<std::uint64_t> total, std::optional<std::uint64_t> setup) {
     return total.value_or(0) - std::min(total.value_or(0), setup.value_or(0));
@@ -402,6 +415,7 @@ int Run::execute() {
     LandlockStatus landlock = landlock_probe();
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
+    if (auto gap = abstract_socket_gap(policy_, landlock.abi)) report_.unapplied.push_back(*gap);
 
     Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
     int sock[2];

@@ -241,3 +241,15 @@ TEST_CASE("a mode put back from a run's own view never gives group or others wri
     CHECK(ModeRecord::put_back(0775, false, 0700) == 0755);
     CHECK(ModeRecord::put_back(01777, false, 01777) == 01777);
 }
+
+TEST_CASE("with the host's network, AF_UNIX and a Landlock too old to scope abstract sockets, the report says so",
+          "[landlock]") {
+    sandboxrun::Policy p;
+    p.syscalls.socket_families = {"AF_UNIX"};
+    CHECK_FALSE(sandboxrun::abstract_socket_gap(p, 2));   // network off: a namespace of its own
+    p.net.enabled = true;
+    CHECK(sandboxrun::abstract_socket_gap(p, 2).value_or("").find("abstract unix sockets") != std::string::npos);
+    CHECK_FALSE(sandboxrun::abstract_socket_gap(p, 6));
+    p.syscalls.socket_families = {"AF_INET"};
+    CHECK_FALSE(sandboxrun::abstract_socket_gap(p, 2));
+}
