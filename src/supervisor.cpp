@@ -396,9 +396,15 @@ int Run::execute() {
         report_.unapplied.push_back("processes: no pids cgroup; RLIMIT_NPROC of the run's user namespace stands in");
     if (memory_by_rlimit &&
         (limits.open_files.value_or(0) > unmetered_cap || (!cover.processes && limits.processes.value_or(0) > unmetered_cap)))
+    {
         report_.unapplied.push_back(fmt::format("open_files, processes: at most {} each without a memory cgroup (socket "
                                                 "buffers, which no rlimit counts, grow with their product)",
                                                 unmetered_cap));
+        // The report's limits are the ones the run has.
+        auto& held = report_.limits;
+        if (held.open_files) held.open_files = std::min<std::uint64_t>(*held.open_files, unmetered_cap);
+        if (held.processes && !cover.processes) held.processes = std::min<std::uint64_t>(*held.processes, unmetered_cap);
+    }
     if (limits.cpu_time && !cover.cpu)
         report_.unapplied.push_back("cpu_time: no cgroup; RLIMIT_CPU per process stands in, in whole seconds, not the "
                                     "sum over the run (the verdict still compares the measured sum: every process the "

@@ -684,6 +684,8 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     if (unprivileged()) {
         CHECK(r.out.find("nproc: 65\n") != std::string::npos);   // (our init among them)
         CHECK(r.report.find("at most 64 each") != std::string::npos);
+        CHECK(r.report.find("\"processes\": 64,") != std::string::npos);   // the limits the run has
+        CHECK(r.report.find("\"open_files\": 64,") != std::string::npos);
         Result unlimited = run(dir, {"--profile", "c", "--memory", "none", "--", "./print_rlimits"});
         CHECK(unlimited.out.find("nofile: 1024\n") != std::string::npos);
         CHECK(unlimited.out.find("nproc: 257\n") != std::string::npos);
