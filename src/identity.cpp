@@ -13,8 +13,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
@@ -34,6 +38,19 @@ void write_file(const std::string& path, const std::string& text) {
         throw sys_error("user namespace: write \"" + text.substr(0, text.find('\n')) + "\" to", path, err);
 }
 
+// Whether /proc/self/uid_map (and gid_map) map all of first..first+count-1.
+bool maps_uids(std::uint32_t first, std::uint32_t count) {
+    for (const char* map : {"/proc/self/uid_map", "/proc/self/gid_map"}) {
+        std::ifstream in(map);
+        std::uint64_t inside = 0, outside = 0, length = 0;
+        bool covered = !in;   // (no map to read: assume the host's)
+        while (!covered && in >> inside >> outside >> length)
+            covered = first >= inside && std::uint64_t(first) + count <= inside + length;
+        if (!covered) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 Identity reserve_identity(const UidRange& range) {
@@ -47,6 +64,13 @@ Identity reserve_identity(const UidRange& range) {
     if (range.count == 0) throw Error("uid range: no uids to hand out (--uid-range FIRST:COUNT)");
     if (range.first == 0 || range.count > 0xFFFFFFFFu - range.first)
         throw Error("uid range: must not start at 0 or wrap past the largest uid (the run would be host root)");
+    // Root of a user namespace (a rootless container) has only the uids its
+    // map gives it: every one of the range must be among them.
+    if (!maps_uids(range.first, range.count))
+        throw Error(fmt::format("uid range: {}-{} is not mapped in this user namespace (sandboxrun runs as root of a "
+                                "container's user namespace, see /proc/self/uid_map): pass a --uid-range of mapped "
+                                "uids, or run sandboxrun as a user other than root",
+                                range.first, range.first + range.count - 1));
     if (mkdir("/run/sandboxrun", 0755) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", "/run/sandboxrun");
     if (mkdir(slot_dir, 0700) != 0 && errno != EEXIST) throw sys_error("uid range: mkdir", slot_dir);
 

@@ -274,9 +274,10 @@ Child spawn_child(const ChildContext& ctx, int cgroup_fd) {
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0 && cgroup_fd >= 0) return {};   // let the caller clone plainly and move the child
     if (pid < 0) {
-        if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
-            throw sys_error("namespaces: clone3 (are unprivileged user namespaces enabled? "
-                            "see /proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone)");
+        if (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EACCES)
+            throw sys_error("namespaces: clone3 (are unprivileged user namespaces enabled? see "
+                            "/proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone; an LSM, "
+                            "AppArmor or SELinux, may refuse them: sandboxrun check names what this host has)");
         throw sys_error("namespaces: clone3");
     }
     if (pid == 0) run_child(ctx);

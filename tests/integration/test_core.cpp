@@ -609,6 +609,17 @@ TEST_CASE("python runs with the python profile") {
     CHECK(r.out == "6\n");
 }
 
+TEST_CASE("root of a user namespace that does not map the uid range is told so, not a permission error") {
+    WorkDir dir;
+    const std::string bin = binary();
+    Result r = run(dir, {}, 60, "", [&] {
+        exec_as_runner({"unshare", "--user", "--map-root-user", bin, "--profile", "c", "--", "/bin/true"});
+    });
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK(contains(r.err, "is not mapped in this user namespace"));
+}
+
 TEST_CASE("a report never replaces the caller's stdin or stdout, the command, a profile or a file the run reads") {
     WorkDir dir, profiles;
     dir.write("in.txt", "judge input\n");
