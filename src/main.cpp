@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
                 std::vector<std::string> left;
                 int removed = cleanup_stale_cgroups(inv.cgroup_parent, &left);
                 remove_stale_mode_records();
+                remove_stale_seccomp_temps();
                 std::printf("removed %d stale cgroup(s)\n", removed);
                 for (const std::string& l : left) std::fprintf(stderr, "sandboxrun: cleanup: cannot remove %s\n", l.c_str());
                 return left.empty() ? 0 : 1;

@@ -5,7 +5,9 @@
 // hash of its seccomp_key and holding the whole key, which must match
 // exactly. A program decides what the run may do, so a file is trusted only
 // where nobody but our own euid could have written it.
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +108,22 @@ void store(int dir_fd, const std::string& key, const SeccompProgram& program) {
 }
 
 }  // namespace
+
+void remove_stale_seccomp_temps() {
+    const std::string cache = default_seccomp_cache_dir();
+    UniqueFd dir(cache.empty() ? -1 : open_own_dir(cache));
+    DIR* d = dir.get() >= 0 ? fdopendir(::dup(dir.get())) : nullptr;
+    if (!d) return;
+    // ".NAME.bpf.PID", which store() renames or removes unless killed first.
+    while (const dirent* e = readdir(d)) {
+        const std::string_view name = e->d_name;
+        const auto dot = name.rfind('.');
+        if (!name.starts_with('.') || dot == std::string_view::npos || !name.substr(0, dot).ends_with(".bpf")) continue;
+        const long pid = std::strtol(e->d_name + dot + 1, nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlinkat(dir.get(), e->d_name, 0);
+    }
+    closedir(d);
+}
 
 std::string seccomp_cache_name(const std::string& key) {
     std::uint64_t h = 14695981039346656037ull;   // FNV-1a: a name, not a check (the key is compared whole)

@@ -77,6 +77,9 @@ std::string default_seccomp_cache_dir();
 // created 0700 if missing; -1 when it is not ours alone (owned by our euid,
 // closed to group and others).
 int open_own_dir(const std::string& dir);
+// Removes the half-written cache files of supervisors killed while storing.
+void remove_stale_seccomp_temps();
+
 // Why open_own_dir refused `dir`, in a few words.
 std::string why_not_own_dir(const std::string& dir);
 

@@ -963,4 +963,21 @@ TEST_CASE("cleanup removes the mode records killed supervisors left, never one a
     CHECK(fs::exists(records / "0-sbx-held"));
     close(held);
     for (const char* name : {"0-sbx-held", "0-sbx-stale"}) fs::remove(records / name);
+
+    // And the half-written filters of supervisors killed while caching one.
+    const fs::path bpf = "/run/sandboxrun/bpf";
+    fs::create_directories(bpf);
+    REQUIRE(chmod(bpf.c_str(), 0700) == 0);
+    pid_t gone = fork();
+    if (gone == 0) _exit(0);
+    waitpid(gone, nullptr, 0);
+    const fs::path stale = bpf / (".00000000sbxtest.bpf." + std::to_string(gone)),
+                   live = bpf / (".00000000sbxtest.bpf." + std::to_string(getpid()));
+    std::ofstream(stale) << "x";
+    std::ofstream(live) << "x";
+    Result again = run(dir, {"cleanup"});
+    CHECK(again.status == 0);
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(live));
+    fs::remove(live);
 }
