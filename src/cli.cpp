@@ -498,8 +498,12 @@ Invocation parse_command_line(int argc, char** argv) {
         inv.exit_now = 0;
         return inv;
     } catch (const CLI::ExtrasError&) {
-        refuse(fmt::format("unexpected arguments: {} (put the command after \"--\"; see sandboxrun --help)",
-                           fmt::join(app.remaining(), " ")));
+        const auto extra = app.remaining();
+        if (!extra.empty() && extra.front().starts_with('-'))
+            refuse(fmt::format("unknown option {} (see sandboxrun --help)", extra.front()));
+        else
+            refuse(fmt::format("unexpected arguments: {} (put the command after \"--\"; see sandboxrun --help)",
+                               fmt::join(extra, " ")));
         return inv;
     } catch (const CLI::ParseError& e) {
         refuse(fmt::format("{} (see sandboxrun --help)", e.what()));

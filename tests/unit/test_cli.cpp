@@ -284,3 +284,8 @@ TEST_CASE("cli: --help and --version print and ask to exit 0", "[cli]") {
     CHECK(version.exit_now == 0);
     CHECK_THAT(vtext, StartsWith("sandboxrun "));
 }
+
+TEST_CASE("cli: an unknown option is named as one; a command without -- is told where to go", "[cli]") {
+    CHECK_THAT(parse_error({"--bogus-option", "--", "true"}), StartsWith("unknown option --bogus-option"));
+    CHECK_THAT(parse_error({"--profile", "c", "ls"}), Contains("put the command after \"--\""));
+}
