@@ -1,6 +1,7 @@
 // sandboxrun: parse the command line, then do the one thing it asks.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
     // A stop signal during setup must not kill us half-way (cgroups left,
     // no report): held from here, a run ends cleanly on it.
     const sigset_t stop_signals = hold_stop_signals();
+    // A caller's low soft limit on files (ulimit -n 20) must not fail a step
+    // of ours half-way, or quietly cost the run its cgroup: the hard one is
+    // ours to take (the run's own limit is set for it).
+    open_up(RLIMIT_NOFILE);
     try {
         Invocation inv = parse_command_line(argc, argv);
         // `check` and `learn` are runs too: one held there ends them, whichever step it arrives in.

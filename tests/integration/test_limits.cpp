@@ -691,6 +691,18 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
         CHECK(unlimited.out.find("nproc: 257\n") != std::string::npos);
     }
 
+    // `ulimit -Sn 12` in the judge's shell is not sandboxrun's limit either:
+    // a step of its own failed on it, or the run quietly lost its cgroup.
+    Result few = run(dir, {"--profile", "c", "--", "./print_rlimits"}, 60, "", [] {
+        rlimit nofile{};
+        getrlimit(RLIMIT_NOFILE, &nofile);
+        nofile.rlim_cur = 12;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    });
+    INFO(few.err);
+    CHECK(few.status == 0);
+    if (cgroups_expected()) CHECK(json_field(few.report, "cgroup") != "\"none\"");
+
     // `ulimit -t N` in the judge's shell: soft and hard.
     auto cpu_limit = [](rlim_t seconds) {
         return [seconds] {
