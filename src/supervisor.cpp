@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -422,6 +423,14 @@ int Run::execute() {
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
     if (auto gap = abstract_socket_gap(policy_, landlock.abi)) report_.unapplied.push_back(*gap);
+    // A limit left open is the caller's hard one: named, or the SIGKILL or
+    // SIGXFSZ it brings would be a mystery.
+    for (auto [resource, name, open] : {std::tuple{RLIMIT_CPU, "cpu_time", !limits.cpu_time},
+                                        std::tuple{RLIMIT_FSIZE, "file_size", !limits.file_size}})
+        if (rlimit rl{}; open && getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+            report_.warnings.push_back(fmt::format("{}: none asked for, but the run has the hard limit sandboxrun was "
+                                                   "started with ({} {})",
+                                                   name, rl.rlim_max, resource == RLIMIT_CPU ? "s" : "bytes"));
 
     Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
     int sock[2];

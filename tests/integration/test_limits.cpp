@@ -714,12 +714,17 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     INFO(low.err);
     CHECK(low.status == 125);
     CHECK(low.err.find("RLIMIT_CPU") != std::string::npos);
-    CHECK(low.err.find("hard limit 1 ") != std::string::npos);
+    CHECK(low.err.find("hard limit 1 s") != std::string::npos);
+    CHECK(low.err.find("--cpu-time 5 s") != std::string::npos);   // the limit asked for, not the backstop
     // A hard limit above the CPU limit only draws the backstop in (`ulimit -t 5`, --cpu-time 3s).
     Result drawn_in = run(dir, {"--profile", "c", "--cpu-time", "3s", "--", "./print_rlimits"}, 60, "", cpu_limit(5));
     INFO(drawn_in.err);
     CHECK(drawn_in.status == 0);
     CHECK(drawn_in.out.find(unprivileged() ? "cpu: 3\n" : "cpu: 4\n") != std::string::npos);
+    // No CPU limit asked for: the caller's hard one still holds, and the report says so.
+    Result unlimited_cpu = run(dir, {"--profile", "c", "--cpu-time", "none", "--", "./print_rlimits"}, 60, "", cpu_limit(5));
+    CHECK(unlimited_cpu.out.find("cpu: 5\n") != std::string::npos);
+    CHECK(unlimited_cpu.report.find("cpu_time: none asked for, but the run has the hard limit") != std::string::npos);
     // With a cgroup, even a hard limit equal to the CPU limit (`ulimit -t 3`, --cpu-time 2500ms).
     if (!unprivileged()) {
         Result equal = run(dir, {"--profile", "c", "--cpu-time", "2500ms", "--", "./print_rlimits"}, 60, "", cpu_limit(3));
