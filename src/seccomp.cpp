@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/audit.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ constexpr std::uint32_t forbidden_ioctls[] = {
 
 // Bumped whenever the code that turns a policy into BPF changes (the prefix,
 // add_allow): programs cached by a build before the change are then not reused.
-constexpr int filter_format = 2;
+constexpr int filter_format = 3;
 
 // A lease on a file of the work dir (the run owns it through the idmap)
 // blocks the host's opens of it for the lease-break time; a filter of the
@@ -348,8 +349,9 @@ std::optional<SeccompProgram> precompiled_seccomp(const std::string& key) {
 SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& net) {
     validate_syscalls(syscalls);
     FilterCtx f(SCMP_ACT_NOTIFY);
-    check(seccomp_attr_set(f.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
-          "setting the bad-arch action");
+    // A call of another arch (int 0x80, x32) is a violation like any other,
+    // named by its arch's table: killed silently, a child's went unseen.
+    check(seccomp_attr_set(f.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY), "setting the bad-arch action");
     // Binary tree of syscall numbers instead of a linear scan.
     check(seccomp_attr_set(f.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2), "setting optimize level");
 
@@ -497,12 +499,17 @@ std::optional<SyscallViolation> read_seccomp_violation(int listener_fd) {
     v.number = req.data.nr;
     v.arch = req.data.arch;
     v.pid = static_cast<pid_t>(req.pid);
-    if (char* name = seccomp_syscall_resolve_num_arch(req.data.arch, req.data.nr)) {
+    // Another arch's call (int 0x80, x32) by that arch's name.
+    const bool x32 = req.data.arch == AUDIT_ARCH_X86_64 && (req.data.nr & 0x40000000);
+    const std::uint32_t arch = x32 ? SCMP_ARCH_X32 : req.data.arch;
+    const char* arch_name = arch == SCMP_ARCH_X32 ? "x32" : arch == SCMP_ARCH_X86 ? "i386" : nullptr;
+    if (char* name = seccomp_syscall_resolve_num_arch(arch, req.data.nr)) {
         v.name = name;
         std::free(name);
     } else {
         v.name = syscall_name(req.data.nr);
     }
+    if (arch != seccomp_arch_native()) v.name += fmt::format(" ({})", arch_name ? arch_name : fmt::format("arch {:#x}", arch));
     return v;
 }
 

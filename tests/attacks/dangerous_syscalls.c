@@ -74,6 +74,13 @@ static long call(const char* name) {
         flags |= FS_SYNC_FL | FS_DIRSYNC_FL;
         return ioctl(dir, FS_IOC_SETFLAGS, &flags);
     }
+#ifdef __x86_64__
+    if (!strcmp(name, "int80_getpid")) {   // the i386 table, past a filter written for x86_64
+        long ret;
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+        return ret < 0 ? -1 : 0;
+    }
+#endif
     if (!strcmp(name, "tiocsig")) return ioctl(1, TIOCSIG, SIGINT);   // a pty master as stdout: signals the host's side
     if (!strcmp(name, "pivot_root")) return syscall(SYS_pivot_root, ".", ".");
     if (!strcmp(name, "ptrace")) return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
