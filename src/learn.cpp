@@ -89,6 +89,8 @@ int run_learn(const Invocation& inv) {
         }
         const std::string& name = report.syscall_name;
         if (name.empty()) continue;   // interrupted before it could be named: it comes again
+        if (name.find(' ') != std::string::npos)   // "getpid (i386)": no profile allows another arch
+            throw Error("learn: the command makes a syscall of another arch, " + name + ", which no profile can allow");
         bool dangerous = false;
         groups_of(name, dangerous);
         const auto never = never_allowed_syscalls();
