@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "layers.hpp"
 #include "sandboxrun/error.hpp"
 
@@ -60,6 +62,25 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     throw Error("cannot run " + command + ": " + std::strerror(first_error), exit_cannot_run);
 }
 
+// The #! line of `path`, printable ("\\r" for a carriage return), or "" if it
+// has none: named when the interpreter turns out missing (a script saved
+// with Windows line ends asks for "python3\r").
+std::string interpreter_of(const std::string& path) {
+    char head[128];
+    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    const ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+    if (fd >= 0) close(fd);
+    if (n < 3 || head[0] != '#' || head[1] != '!') return {};
+    std::string out;
+    for (ssize_t i = 2; i < n && head[i] != '\n'; ++i) {
+        const auto c = static_cast<unsigned char>(head[i]);
+        if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\x{:02x}", c);
+        else if (!(out.empty() && c == ' ')) out += static_cast<char>(c);
+    }
+    return out;
+}
+
 }  // namespace
 
 [[noreturn]] void exec_target(const ChildContext& ctx, Handover& handover) {
@@ -69,7 +90,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     argv.push_back(nullptr);
     for (const std::string& e : ctx.envp) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
-    std::string exec_path;
+    std::string exec_path, interpreter;
     try {
         // d. a new session without a controlling terminal, fds, work dir
         // The last step that may still print: stderr becomes the program's below.
@@ -79,6 +100,7 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
         setup_stdio(ctx);
         if (chdir(ctx.plan->chdir.c_str()) != 0) throw sys_error("target: chdir", ctx.plan->chdir);
         exec_path = resolve_command(inv.argv[0], ctx.envp);
+        interpreter = interpreter_of(exec_path);
         // e. no capability, no way to gain one, Landlock
         drop_capabilities();
         apply_landlock(*ctx.plan, inv.policy.net, ctx.landlock_abi);
@@ -98,9 +120,13 @@ std::string resolve_command(const std::string& command, const std::vector<std::s
     // The command was found above: ENOENT now is its #! interpreter or ELF
     // loader that the sandbox lacks ("bad interpreter", 126, as a shell says).
     int err = errno;
-    fail_child(ctx.error_write, exit_cannot_run,
-               "execve: " + inv.argv[0] + ": " + std::strerror(err) +
-                   (err == ENOENT ? " (its #! interpreter or ELF loader is not in the sandbox)" : ""));
+    std::string why;
+    if (err == ENOENT && !interpreter.empty())
+        why = fmt::format(" (its #! interpreter, \"{}\", is not in the sandbox{})", interpreter,
+                          interpreter.find("\\r") != std::string::npos ? ": the script has Windows line ends" : "");
+    else if (err == ENOENT)
+        why = " (its ELF loader is not in the sandbox)";
+    fail_child(ctx.error_write, exit_cannot_run, "execve: " + inv.argv[0] + ": " + std::strerror(err) + why);
 }
 
 }  // namespace sandboxrun

@@ -705,6 +705,8 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     fs::create_hard_link(dir.path() / "in.txt", dir.path() / "in_link.txt");
     dir.write("badinterp", "#!/nonexistent-sbx-interpreter\n");
     fs::permissions(dir.path() / "badinterp", fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
+    dir.write("crlf.sh", "#!/bin/sh\r\necho hi\r\n");   // saved on Windows
+    fs::permissions(dir.path() / "crlf.sh", fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
 
     struct Case {
         std::vector<std::string> args;
@@ -729,7 +731,8 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--stdin", "/etc", "--", "/bin/true"}, 125, "--stdin: /etc: is a directory"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
-        {{"--", "./badinterp"}, 126, "interpreter or ELF loader is not in the sandbox"},
+        {{"--", "./badinterp"}, 126, "/nonexistent-sbx-interpreter"},   // its #! interpreter, named
+        {{"--", "./crlf.sh"}, 126, "is not in the sandbox: the script has Windows line ends"},
     };
     for (const Case& c : cases) {
         Result r = run(dir, c.args);
