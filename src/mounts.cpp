@@ -94,8 +94,14 @@ void mount_tmpfs(const std::string& path, const std::string& shown, std::uint64_
 }
 
 void move_into(int fd, const std::string& path, const std::string& shown) {
-    if (move_mount(fd, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        throw sys_error("mounts: move_mount", shown);
+    if (move_mount(fd, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0) return;
+    const int err = errno;
+    struct stat from {}, onto {};
+    if (err == EINVAL && fstat(fd, &from) == 0 && stat(path.c_str(), &onto) == 0 &&
+        S_ISDIR(from.st_mode) != S_ISDIR(onto.st_mode))
+        throw Error(fmt::format("mounts: {}: a {} cannot be bound where the sandbox has a {}", shown,
+                                S_ISDIR(from.st_mode) ? "directory" : "file", S_ISDIR(onto.st_mode) ? "directory" : "file"));
+    throw sys_error("mounts: move_mount", shown, err);
 }
 
 // Re-binds a path onto itself read-only (masks /proc/sys and friends).

@@ -731,6 +731,7 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--stdin", "/etc", "--", "/bin/true"}, 125, "--stdin: /etc: is a directory"},
         {{"--", "no-such-command-sbx"}, 127, "no-such-command-sbx"},
         {{"--", "./notexec"}, 126, "notexec"},
+        {{"--ro-bind", "/etc:/dev/null", "--", "/bin/true"}, 125, "a directory cannot be bound where the sandbox has a file"},
         {{"--", "./badinterp"}, 126, "/nonexistent-sbx-interpreter"},   // its #! interpreter, named
         {{"--", "./crlf.sh"}, 126, "is not in the sandbox: the script has Windows line ends"},
     };
