@@ -190,7 +190,7 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
         std::vector<const char*> options;
     };
     const Ignored subcommands[] = {
-        {Command::cleanup, "cleanup", false, {"--profile", "--stdin", "--stdout", "--stderr", "--explain"}},
+        {Command::cleanup, "cleanup", false, {}},   // (and every option of a sandbox, below)
         {Command::check, "check", false, {"--stdin", "--stdout", "--stderr", "--explain"}},
         {Command::learn, "learn", true, {"--explain"}},
     };
@@ -200,6 +200,13 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
         for (const char* option : s.options)
             if (app.get_option(option)->count() > 0) throw Error(fmt::format("{} does not take {}", s.name, option));
     }
+    // cleanup makes no sandbox: every option of one (a limit, a bind) would be ignored.
+    if (inv.command == Command::cleanup)
+        for (const CLI::Option* opt : app.get_options())
+            if (const std::string name = opt->get_name(); opt->count() > 0 &&
+                !(name == "--cgroup-parent" || name == "--verbose" || name == "--quiet" || name == "--report" ||
+                  name == "--meta"))
+                throw Error(fmt::format("cleanup does not take {}", name));
 }
 
 // A refusal whose report would itself destroy a file the judge needs: none is written.

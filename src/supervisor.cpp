@@ -70,8 +70,13 @@ UniqueFd open_stdio(const std::optional<std::string>& path, int flags, const cha
     // A file of /proc opened here is sandboxrun's own (/proc/self/mem: its
     // memory, as root), which the run would get. (/dev/stdin leads through
     // /proc to the caller's file, which is no /proc file.)
-    if (struct statfs sfs {}; fstatfs(fd.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+    struct statfs sfs {};
+    if (fstatfs(fd.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
         throw Error(fmt::format("{}: {}: refused: a /proc file, opened by sandboxrun, would be its own", option, *path));
+    // The run's output written into a kernel setting (as --report refuses).
+    if ((flags & O_ACCMODE) != O_RDONLY &&
+        (sfs.f_type == SYSFS_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC))
+        throw Error(fmt::format("{}: {}: refused: a file of /sys would be a kernel setting", option, *path));
     if (struct stat st {}; fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
         throw Error(fmt::format("{}: {}: is a directory", option, *path));   // (the run could list it)
     return fd;

@@ -735,6 +735,10 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         {{"--", "./badinterp"}, 126, "/nonexistent-sbx-interpreter"},   // its #! interpreter, named
         {{"--", "./crlf.sh"}, 126, "is not in the sandbox: the script has Windows line ends"},
     };
+    // (Root alone may open it: a kernel setting the command's output would set.)
+    if (!unprivileged() && fs::exists("/sys/kernel/mm/transparent_hugepage/enabled"))
+        cases.push_back({{"--stdout", "/sys/kernel/mm/transparent_hugepage/enabled", "--", "/bin/true"}, 125,
+                         "refused: a file of /sys would be a kernel setting"});
     for (const Case& c : cases) {
         Result r = run(dir, c.args);
         INFO(c.args[0] << " " << c.args[1] << ": " << r.err);

@@ -218,6 +218,9 @@ TEST_CASE("cli: explain, subcommands, missing command", "[cli]") {
     // What a subcommand would ignore is refused, not taken for done.
     CHECK(parse_error({"cleanup", "--", "true"}) == "cleanup takes no command");
     CHECK(parse_error({"cleanup", "--profile", "cpp"}) == "cleanup does not take --profile");
+    CHECK(parse_error({"cleanup", "--memory", "1GiB"}) == "cleanup does not take --memory");
+    CHECK(parse_error({"cleanup", "--ro-bind", "/etc"}) == "cleanup does not take --ro-bind");
+    CHECK_NOTHROW(parse({"cleanup", "-q", "--cgroup-parent", "."}));
     CHECK(parse_error({"check", "--", "true"}) == "check takes no command");
     CHECK(parse_error({"check", "--stdout", "o.txt"}) == "check does not take --stdout");
     CHECK(parse_error({"learn", "--explain", "--", "true"}) == "learn does not take --explain");
