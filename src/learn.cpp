@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "sandboxrun/error.hpp"
 #include "sandboxrun/report.hpp"
 #include "sandboxrun/syscall_groups.hpp"
@@ -40,13 +42,17 @@ struct Learned {
     bool socket_errno = false;        // errno = { socket = "EAFNOSUPPORT" }
 };
 
-std::string fragment(const std::string& profile, const Learned& l) {
+// `ended`: the last attempt's verdict; it ran to its end only when ok.
+std::string fragment(const std::string& profile, const Learned& l, Verdict ended) {
     std::string out = "# syscalls `sandboxrun learn` saw the command need beyond profile \"" + profile + "\"\n";
     out += "[syscalls]\n";
     std::vector<std::string> allow;
     for (const auto& name : l.allow)
         if (!(l.socket_errno && name == "socket")) allow.push_back(name);
-    if (allow.empty() && !l.socket_errno) return out + "# none: it ran under the profile as it is\n";
+    if (allow.empty() && !l.socket_errno)
+        return out + (ended == Verdict::ok ? "# none: it ran under the profile as it is\n"
+                                           : fmt::format("# none so far: it ended {} before needing one\n",
+                                                         verdict_name(ended)));
     for (const auto& name : allow) {
         bool dangerous = false;
         out += "#   " + name + ": " + groups_of(name, dangerous) + "\n";
@@ -82,7 +88,7 @@ int run_learn(const Invocation& inv) {
             return status;
         }
         if (report.verdict != Verdict::syscall_violation) {
-            std::fputs(fragment(inv.policy.name, learned).c_str(), stdout);
+            std::fputs(fragment(inv.policy.name, learned, report.verdict).c_str(), stdout);
             std::fprintf(stderr, "sandboxrun: learn: %d attempt(s); the last ended %s\n", i + 1,
                          verdict_name(report.verdict));
             return status;

@@ -279,6 +279,11 @@ TEST_CASE("learn names the syscalls a command needs beyond its profile, as a fra
     Result ptrace = run(dir, {"learn", "--profile", "base", "--", "./forbidden_syscall", "ptrace"});
     CHECK(ptrace.status == 125);
     CHECK(ptrace.err.find("needs ptrace") != std::string::npos);
+
+    // A command that never got to the end is not said to run as it is.
+    Result cut = run(dir, {"learn", "--profile", "base", "--wall-time", "1s", "--", "/bin/sleep", "5"});
+    CHECK(cut.out.find("none so far: it ended wall_time_limit") != std::string::npos);
+    CHECK(cut.out.find("it ran under the profile as it is") == std::string::npos);
 }
 
 TEST_CASE("everyday build and run steps are not violations", "[languages]") {
