@@ -245,13 +245,15 @@ void refuse_shared_files(const Invocation& inv) {
 }
 
 // Nor may a report replace what the run reads or runs otherwise: the
-// caller's own stdin, stdout or stderr file (--report /dev/stdout > out),
-// the command, a profile.
+// caller's own stdin, stdout or stderr file where the run has it (--report
+// /dev/stdout > out, without --stdout), the command, a profile.
 void refuse_report_over_inputs(const Invocation& inv) {
     std::vector<std::pair<std::string, std::string>> others;   // what, path
+    const bool inherited[3] = {!inv.stdin_path, !inv.stdout_path, !inv.stderr_path};
     for (int fd = 0; fd <= 2; ++fd)
-        if (struct stat st {}; fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-            others.emplace_back(fmt::format("the caller's {}", fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"),
+        if (struct stat st {}; inherited[fd] && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            others.emplace_back(fmt::format("the caller's {}, which the run {}", fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr",
+                                            fd == 0 ? "reads" : "writes too (give it --stdout or --stderr FILE)"),
                                 fmt::format("/proc/self/fd/{}", fd));
     if (!inv.argv.empty() && inv.argv[0].find('/') != std::string::npos) others.emplace_back("the command", inv.argv[0]);
     for (const std::string& source : inv.policy.sources)
@@ -259,7 +261,7 @@ void refuse_report_over_inputs(const Invocation& inv) {
     for (const auto& [option, path] : {std::pair{"--report", &inv.report_path}, std::pair{"--meta", &inv.meta_path}})
         for (const auto& [what, other] : others)
             if (*path && same_file(**path, other))
-                throw NoReport(fmt::format("{} {} is {}: the report would replace it", option, **path, what));
+                throw NoReport(fmt::format("{} {} is {}: the report would spoil it", option, **path, what));
 }
 
 // A profile a run could rewrite, or plant where the next run looks first,

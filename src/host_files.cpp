@@ -288,6 +288,17 @@ void refuse_kernel_files(const std::string& dir, const std::string& path, const 
         throw Error(fmt::format("{}: {}: refused: a file of /proc or /sys is a kernel setting", option, path));
 }
 
+// --report /dev/stdout: our own stdout or stderr, the caller's open file,
+// written through as it is (no run put anything at it; its name may be
+// one a run could replace). -1 for any other path.
+int caller_output_fd(const std::string& path) {
+    for (int fd : {1, 2})
+        for (const std::string& name : {fd == 1 ? std::string("/dev/stdout") : std::string("/dev/stderr"),
+                                        fmt::format("/dev/fd/{}", fd), fmt::format("/proc/self/fd/{}", fd)})
+            if (path == name) return fd;
+    return -1;
+}
+
 }  // namespace
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
@@ -316,14 +327,16 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
 }
 
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy) {
-    refuse_kernel_files(directory_of(path), path, option);
     auto write_all = [&](int fd) {
         for (std::size_t done = 0; done < text.size();) {
             ssize_t n = write(fd, text.data() + done, text.size() - done);
+            if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw sys_error(std::string(option) + ": write", path);
             done += static_cast<std::size_t>(n);
         }
     };
+    if (const int fd = caller_output_fd(path); fd >= 0) return write_all(fd);
+    refuse_kernel_files(directory_of(path), path, option);
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
     if (!where) return write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
     try {
@@ -337,6 +350,7 @@ void write_host_file(const std::string& path, const std::string& text, const cha
 }
 
 void discard_host_file(const std::string& path, const char* option, const Policy& policy) {
+    if (caller_output_fd(path) >= 0) return;   // (written through as it is)
     const std::string dir = directory_of(path);
     refuse_kernel_files(dir, path, option);
     // A directory that is not there is found now, not after the run's time was spent.

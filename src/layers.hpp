@@ -218,9 +218,11 @@ public:
     // Copies what is ready; false once the output reached the limit.
     bool pump();
     // After the run: what is left in the pipe, until `deadline_us`
-    // (monotonic); false if a FIFO's reader did not take it by then.
-    bool drain(std::uint64_t deadline_us);
+    // (monotonic) or `stop_fd` is readable; false if a FIFO's reader did not
+    // take it all by then.
+    bool drain(std::uint64_t deadline_us, int stop_fd);
     bool over() const { return over_; }
+    int error() const { return error_; }   // why the destination took no more (0: it did)
 
 private:
     UniqueFd from_, run_end_;
@@ -228,6 +230,7 @@ private:
     std::uint64_t limit_, copied_ = 0;
     std::string pending_;
     bool over_ = false;
+    int error_ = 0;
 };
 
 // ---- supervisor.cpp -------------------------------------------------------------

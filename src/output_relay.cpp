@@ -7,6 +7,7 @@
 // run, not the supervisor.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,8 +35,11 @@ OutputRelay::OutputRelay(int dest, std::uint64_t limit) : dest_(dest), limit_(li
     from_.reset(ends[0]);
     run_end_.reset(ends[1]);
     fcntl(from_.get(), F_SETFL, O_NONBLOCK);
-    const int flags = fcntl(dest_, F_GETFL);   // (our own description: --stdout's, or the caller's file)
-    if (flags >= 0) fcntl(dest_, F_SETFL, flags | O_NONBLOCK);
+    // A FIFO of --stdout's is a description of our own; a file never blocks
+    // (and the caller's must keep its flags).
+    struct stat st {};
+    if (const int flags = fcntl(dest_, F_GETFL); flags >= 0 && fstat(dest_, &st) == 0 && S_ISFIFO(st.st_mode))
+        fcntl(dest_, F_SETFL, flags | O_NONBLOCK);
 }
 
 pollfd OutputRelay::wanted() const {
@@ -60,8 +64,20 @@ bool OutputRelay::pump() {
         const ssize_t n = write(dest_, pending_.data(), pending_.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) break;
-        if (n <= 0) {   // the reader went away, the disk is full: the run's output ends here
+        if (n <= 0) {
+            // The reader went away, the disk is full, our own file-size limit:
+            // the run's output ends here, and its next write learns so
+            // (EPIPE, SIGPIPE), as it would writing there itself.
+            error_ = n < 0 ? errno : EIO;
+            if (error_ == EFBIG) {   // its SIGXFSZ is ours (held): not a stop signal
+                sigset_t xfsz;
+                sigemptyset(&xfsz);
+                sigaddset(&xfsz, SIGXFSZ);
+                const timespec now{};
+                sigtimedwait(&xfsz, nullptr, &now);
+            }
             pending_.clear();
+            from_.reset();
             break;
         }
         pending_.erase(0, static_cast<std::size_t>(n));
@@ -69,15 +85,17 @@ bool OutputRelay::pump() {
     return !over_;
 }
 
-bool OutputRelay::drain(std::uint64_t deadline_us) {
+bool OutputRelay::drain(std::uint64_t deadline_us, int stop_fd) {
     run_end_.reset();
     for (;;) {
         if (over_) from_.reset();   // nothing past the limit is copied
         if (from_.get() < 0 && pending_.empty()) return true;
         const std::uint64_t now = monotonic_us();
         if (now >= deadline_us) return false;
-        pollfd p = wanted();
-        if (poll(&p, 1, static_cast<int>((deadline_us - now + 999) / 1000)) > 0) pump();
+        pollfd p[2] = {wanted(), {stop_fd, POLLIN, 0}};
+        if (poll(p, 2, static_cast<int>((deadline_us - now + 999) / 1000)) <= 0) continue;
+        if (p[1].revents) return false;   // a stop signal: no more waiting for a reader
+        pump();
     }
 }
 

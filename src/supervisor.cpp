@@ -323,7 +323,7 @@ int Run::execute() {
     for (int i : {1, 2}) {
         const bool named = (i == 1 ? out : err).get() >= 0;
         if (!limits.file_size || !OutputRelay::needed(run_output[i], named)) continue;
-        if (i == 2 && !relays_.empty() && same_file(err_is_out ? out.get() : 1, run_output[2])) {
+        if (i == 2 && !relays_.empty() && same_file(out.get() >= 0 ? out.get() : 1, run_output[2])) {
             run_output[2] = relays_.back().run_end();
             continue;
         }
@@ -527,8 +527,12 @@ int Run::execute() {
     if (!end_us_) end_us_ = monotonic_us();
     // What the run wrote last is still in the relays' pipes (its writers are gone).
     for (OutputRelay& r : relays_) {
-        if (!r.drain(monotonic_us() + 5'000'000))
+        // (A stop signal, also one that came after the target ended, ends the wait.)
+        if (!r.drain(monotonic_us() + (late_stop_ ? 0 : 5'000'000), signal_fd_.get()))
             report_.warnings.push_back("output: the reader of a FIFO took not all of the run's output within 5 s");
+        if (r.error())
+            report_.warnings.push_back(fmt::format("output: writing the run's output failed ({}); it was cut there",
+                                                   std::strerror(r.error())));
         if (r.over()) report_.evidence.output_limit_hit = true;
     }
     log_step("run ended");

@@ -647,6 +647,17 @@ TEST_CASE("a report never replaces the caller's stdin or stdout, the command, a 
     CHECK(dir.read("in.txt") == "judge input\n");
     CHECK(fs::file_size(dir.path() / "exit3") == program_size);
     CHECK(read_file(profile) == "extends = \"c\"\n");
+
+    // Where the run's output goes elsewhere, the caller's stdout is the
+    // report's (`--stdout out.txt --report /dev/stdout > r.json`), written
+    // through the caller's descriptor, as it would go through a pipe.
+    for (const char* name : {"/dev/stdout", "/proc/self/fd/1"}) {
+        Result r = run(dir, {"--stdout", "answer.txt", "--report", name, "--", "/bin/echo", "answer"});
+        INFO(name << ": " << r.err);
+        CHECK(r.status == 0);
+        CHECK(contains(r.out, "\"verdict\": \"ok\""));
+        CHECK(dir.read("answer.txt") == "answer\n");
+    }
 }
 
 TEST_CASE("profiles where runs write and / as the invoking directory are refused") {

@@ -449,6 +449,34 @@ TEST_CASE("--file-size counts the run's own output: not what an inherited file h
     INFO(piped.err << piped.report);
     CHECK(verdict(piped) == "output_limit");
     CHECK(got == (1u << 20));
+
+    // The interactor's FIFO gets the answer, the judge's log the debug line.
+    std::string answer;
+    std::thread interactor([&] {
+        std::ifstream in(fifo);
+        std::getline(in, answer, '\0');
+    });
+    Result split = run(dir, {"--profile", "c", "--file-size", "1MiB", "--stdout", fifo.string(), "--", "/bin/sh", "-c",
+                             "echo ANSWER; echo debug >&2"}, 60, "", to_log);
+    interactor.join();
+    CHECK(verdict(split) == "ok");
+    CHECK(answer == "ANSWER\n");
+    CHECK(read_file(log).find("debug\n") != std::string::npos);
+
+    // A reader that leaves: the run's next write fails as it would on the
+    // FIFO itself (SIGPIPE), not on a limit much later.
+    std::thread quitter([&] {
+        std::ifstream in(fifo);
+        char first[10];
+        in.read(first, sizeof first);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    Result gone = run(dir, {"--profile", "c", "--file-size", "100MiB", "--wall-time", "20s", "--stdout", fifo.string(),
+                            "--", "/usr/bin/yes"});
+    quitter.join();
+    INFO(gone.err << gone.report);
+    CHECK(json_field(gone.report, "signal_name") == "\"SIGPIPE\"");
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
 }
 
 TEST_CASE("a limit's verdict needs the limit reached, not just its signal", "[limits]") {
