@@ -357,6 +357,20 @@ TEST_CASE("real code past the stock programs: clang's OpenMP and sanitizers, mon
         CHECK(asan.err.find("heap-buffer-overflow") != std::string::npos);
     }
     if (installed(language("cpp"))) {
+        // 100 MB of initialized globals: the assembler's object file in /tmp is that big.
+        WorkDir dir;
+        dir.write("dp.cpp", "#include <cstdio>\nint dp[5000][5000] = {{1}};\n"
+                            "int main() { std::printf(\"%d\\n\", dp[0][0] + dp[4999][4999]); }\n");
+        step(dir, "a 100 MB .data", concat(concat({"--profile", "cpp"}, roomy), {"--", "g++", "-o", "dp", "dp.cpp"}), "ok");
+    }
+    if (installed(language("go"))) {
+        WorkDir dir;
+        dir.write("go.mod", "module example.com/big\n\ngo 1.19\n");
+        dir.write("main.go", "package main\n\nimport \"fmt\"\n\nvar dp = [20000000]int32{1}\n\n"
+                             "func main() { fmt.Println(dp[0] + dp[19999999]) }\n");
+        step(dir, "a Go binary of 80 MB", concat(concat({"--profile", "go"}, roomy), {"--", "go", "build", "-o", "big", "."}), "ok");
+    }
+    if (installed(language("cpp"))) {
         // Standalone LeakSanitizer reads LSAN_OPTIONS, not ASAN_OPTIONS, and ptraced (or cloned) at exit.
         WorkDir dir;
         dir.write("a.c", "int main() { return 0; }\n");
