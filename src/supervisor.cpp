@@ -220,6 +220,7 @@ private:
     // without a cgroup) is in its rusage. watch() kills at once if it has not
     // ended within a second.
     void kill_run() {
+        if (!kill_us_) kill_us_ = monotonic_us();
         if (killed_) return;
         // Before the hand-over pid 1 is still building the sandbox, with the
         // signal held: the target would start and run for that second.
@@ -230,6 +231,7 @@ private:
     }
     // SIGKILL to pid 1 of the run's pid namespace takes every process in it.
     void kill_now() {
+        if (!kill_us_) kill_us_ = monotonic_us();
         killed_ = true;
         kill_by_us_ = 0;
         syscall(SYS_pidfd_send_signal, child_.pidfd, SIGKILL, nullptr, 0);
@@ -280,6 +282,7 @@ private:
     bool program_started_ = false;   // the hand-over said the target exec'd
     int late_stop_ = 0;   // a stop signal that came after the target ended
     std::uint64_t kill_by_us_ = 0;   // when a run asked to end is killed (0: not pending)
+    std::uint64_t kill_us_ = 0;      // when we first decided to end the run (0: never)
     bool reaped_ = false;
     std::uint64_t start_us_ = 0, end_us_ = 0;
     // The target's wait status, and the counters read when it arrived: pid 1
@@ -722,7 +725,9 @@ void Run::watch() {
 
 void Run::collect(const rusage& ru) {
     auto& ev = report_.evidence;
-    report_.wall_us = end_us_ - start_us_;
+    // A run we ended ended then: tearing down hundreds of processes on a
+    // starved CPU is not the program's wall time (5.4 s for a 3 s limit).
+    report_.wall_us = std::min(end_us_, kill_us_ ? std::max(kill_us_, start_us_) : end_us_) - start_us_;
     // The run's CPU less the setup before the target's execve. The total is
     // exact; two counters' user/system splits are not (tick-sampled), so the
     // setup comes off the total and the split follows it.
