@@ -60,11 +60,11 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
         // A caller's lower hard limit (ulimit -Ht) not below the limit draws
         // it in (without a cgroup SIGXCPU must still come first, at the limit).
         if (rlimit host{}; getrlimit(RLIMIT_CPU, &host) == 0 && host.rlim_max < hard) {
-            if (host.rlim_max < limit + (cgroup.cpu ? 0 : 1))
+            if (const rlim_t least = limit + (cgroup.cpu ? 0 : 1); host.rlim_max < least)
                 throw Error(fmt::format("rlimits: --cpu-time {} s needs an RLIMIT_CPU of {} s, above the hard limit "
                                         "{} s sandboxrun was started with (ulimit -Ht in the caller); raise that or "
                                         "lower the CPU limit",
-                                        limit, limit + (cgroup.cpu ? 0 : 1), host.rlim_max));
+                                        limit, least, host.rlim_max));
             hard = host.rlim_max;
             secs = hard > limit ? hard - 1 : hard;
         }

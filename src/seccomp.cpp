@@ -60,11 +60,11 @@ constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NE
 // (typing commands into the caller's shell); TIOCLINUX does the same through
 // the console selection; TIOCSETD swaps a terminal's line discipline (and may
 // load a module); TIOCSIG on a pty master (a judge's, passed as stdio) signals
-// the host processes in the foreground of its slave, past the pid namespace. The file-system ones change what outlives the run in a
-// writable bind, where the run is the files' owner: inode flags (synchronous
-// writes that every later file in the work dir inherits), project ids, a
-// verity seal or an encryption policy no one can take back. No judged
-// program needs them.
+// the host processes in the foreground of its slave, past the pid namespace.
+// The file-system ones change what outlives the run in a writable bind, where
+// the run is the files' owner: inode flags (synchronous writes that every
+// later file in the work dir inherits), project ids, a verity seal or an
+// encryption policy no one can take back. No judged program needs them.
 constexpr std::uint32_t forbidden_ioctls[] = {
     TIOCSTI, TIOCLINUX, TIOCSETD, TIOCSIG,
     FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,

@@ -174,19 +174,6 @@ Syscalls unmapped_memory_refused(Syscalls syscalls) {
     return syscalls;
 }
 
-}  // namespace
-
-std::optional<std::string> abstract_socket_gap(const Policy& policy, int landlock_abi) {
-    const auto& families = policy.syscalls.socket_families;
-    if (!policy.net.enabled || landlock_abi >= 6 || std::find(families.begin(), families.end(), "AF_UNIX") == families.end())
-        return std::nullopt;
-    return fmt::format("abstract unix sockets: with --network the run shares the host's (an X server's, a session "
-                       "bus's), and this kernel's Landlock (ABI {}; 6 needed) cannot keep the run from them",
-                       landlock_abi);
-}
-
-namespace {
-
 // A cgroup counter minus its value when the target started.
 std::uint64_t since_setup(std::optional<std::uint64_t> total, std::optional<std::uint64_t> setup) {
     return total.value_or(0) - std::min(total.value_or(0), setup.value_or(0));
@@ -824,6 +811,15 @@ bool write_text(const std::string& path, const std::string& text, const char* op
 }
 
 }  // namespace
+
+std::optional<std::string> abstract_socket_gap(const Policy& policy, int landlock_abi) {
+    const auto& families = policy.syscalls.socket_families;
+    if (!policy.net.enabled || landlock_abi >= 6 || std::find(families.begin(), families.end(), "AF_UNIX") == families.end())
+        return std::nullopt;
+    return fmt::format("abstract unix sockets: with --network the run shares the host's (an X server's, a session "
+                       "bus's), and this kernel's Landlock (ABI {}; 6 needed) cannot keep the run from them",
+                       landlock_abi);
+}
 
 sigset_t hold_stop_signals() {
     sigset_t stop;
