@@ -28,14 +28,14 @@ namespace {
 
 constexpr const char* slot_dir = "/run/sandboxrun/uids";
 
-void write_file(const std::string& path, const std::string& text) {
+void write_file(const std::string& path, const std::string& text, const char* step = "user namespace") {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) throw sys_error("user namespace: open", path);
+    if (fd < 0) throw sys_error(std::string(step) + ": open", path);
     ssize_t n = write(fd, text.data(), text.size());
     int err = errno;
     close(fd);
     if (n != static_cast<ssize_t>(text.size()))
-        throw sys_error("user namespace: write \"" + text.substr(0, text.find('\n')) + "\" to", path, err);
+        throw sys_error(std::string(step) + ": write \"" + text.substr(0, text.find('\n')) + "\" to", path, err);
 }
 
 // Whether /proc/self/uid_map (and gid_map) map all of first..first+count-1.
@@ -109,6 +109,13 @@ void write_id_maps(pid_t child, const Identity& id) {
     if (!id.privileged) write_file(proc + "/setgroups", "deny");
     write_file(proc + "/uid_map", std::to_string(id.inside_uid) + " " + std::to_string(id.host_uid) + " 1\n");
     write_file(proc + "/gid_map", std::to_string(id.inside_gid) + " " + std::to_string(id.host_gid) + " 1\n");
+}
+
+void pin_oom_score(pid_t child, const Identity& id) {
+    // Only a writer with CAP_SYS_RESOURCE in the host's user namespace sets
+    // the floor; pid 1's own write (from inside) raises the score but a run
+    // could lower it again.
+    if (id.privileged) write_file("/proc/" + std::to_string(child) + "/oom_score_adj", "1000", "oom score");
 }
 
 }  // namespace sandboxrun

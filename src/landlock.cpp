@@ -121,7 +121,9 @@ void apply_landlock(const MountPlan& plan, const Network& net, int abi) {
     try {
         allow_path(ruleset, "/", read);
         allow_path(ruleset, "/dev", read | fs_write_file | (abi >= 5 ? fs_ioctl_dev : 0) | (abi >= 3 ? fs_truncate : 0));
-        allow_path(ruleset, "/proc", read | fs_write_file);
+        // /proc is read-only: its files of the run's own processes set what
+        // the run must not (oom_score_adj, clear_refs resetting the peak RSS).
+        allow_path(ruleset, "/proc", read);
         allow_stdio(ruleset, abi);
         for (const MountOp& op : plan.ops) {
             bool writable = (op.kind == MountOp::Kind::bind && op.writable) || op.kind == MountOp::Kind::tmpfs ||

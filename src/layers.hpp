@@ -74,6 +74,11 @@ void release_identity(Identity& id);
 // Writes uid_map/gid_map (and setgroups) of the freshly cloned child.
 void write_id_maps(pid_t child, const Identity& id);
 
+// Root: makes the child's OOM score 1000 the floor of every process of the
+// run (inherited at fork), so that none can make the host's OOM killer take
+// the judge first. Unprivileged, pid 1 raises it and Landlock keeps /proc read-only.
+void pin_oom_score(pid_t child, const Identity& id);
+
 // While alive (root only): our effective uid is the run's host uid, while
 // the file-system uid and the capabilities stay root's. A user namespace made
 // meanwhile (the run's clone) is owned by the run's uid, so the kernel charges
@@ -255,6 +260,10 @@ struct CgroupCover {
 // has no memory cgroup (socket buffers grow with their product).
 constexpr std::uint64_t unmetered_cap = 64;
 void apply_rlimits(const Limits& limits, CgroupCover cgroup);
+// Warnings naming the caller's hard limits a run gets where the policy leaves
+// a limit open (bash's plain `ulimit -s 8192` sets the hard limit too): the
+// SIGKILL, SIGXFSZ, SIGSEGV or failed fork they bring must not be a mystery.
+std::vector<std::string> inherited_hard_limits(const Limits& limits, CgroupCover cgroup);
 // Raises the soft limit of `resource` to its hard limit.
 void open_up(int resource);
 

@@ -53,7 +53,8 @@ bool setup_child(const ChildContext& ctx) {
     }
     // A host short of memory kills the run's processes first, not the judge's
     // or the user's (without a memory cgroup a run may hold processes x
-    // memory). Raising it needs no privilege, and no one inside may lower it.
+    // memory). Raising it needs no privilege; root's supervisor also made it
+    // the floor (pin_oom_score), and Landlock keeps /proc read-only for the run.
     if (int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
         [[maybe_unused]] ssize_t n = write(fd, "1000", 4);
         close(fd);

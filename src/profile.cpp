@@ -436,6 +436,33 @@ void apply_profile(const toml::table& root, Policy& p) {
     if (auto* t = get_table(root, "", "syscalls")) apply_syscalls(*t, p.syscalls);
 }
 
+// toml++ bounds nested arrays and inline tables but not keys: it recurses once
+// per part of a dotted key or header, and one of 250,000 parts (a 600 KB file)
+// overflows the stack. Dots outside strings and comments bound those parts;
+// a real profile has a handful.
+void refuse_deep_keys(std::string_view text, const std::string& source) {
+    constexpr int max_dots = 4096;
+    int dots = 0;
+    std::size_t line = 1, line_start = 0;
+    std::string_view quote;   // the open string's delimiter; empty outside strings
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') ++line, line_start = i + 1;
+        if (!quote.empty()) {
+            if (c == '\\' && quote[0] == '"' && i + 1 < text.size() && text[i + 1] != '\n') ++i;
+            else if (text.substr(i).starts_with(quote)) i += quote.size() - 1, quote = {};
+        } else if (c == '#') {
+            while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+        } else if (c == '"' || c == '\'') {
+            quote = text.substr(i, text.substr(i).starts_with(std::string(3, c)) ? 3 : 1);
+            i += quote.size() - 1;
+        } else if (c == '.' && ++dots > max_dots) {
+            throw Error(fmt::format("{}:{}:{}: more than {} '.' outside strings: keys nested this deeply are refused",
+                                    source, line, i - line_start + 1, max_dots));
+        }
+    }
+}
+
 class Loader {
 public:
     explicit Loader(const ProfileResolver& resolve) : resolve_(resolve) {}
@@ -460,6 +487,7 @@ public:
         }
         if (chain_.size() >= max_extends_depth) throw fail("profiles extend each other too deeply");
 
+        refuse_deep_keys(text->text, text->source);
         toml::table root;
         try {
             root = toml::parse(text->text, text->source);

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,35 @@ void open_up(int resource) {
     setrlimit(resource, &rl);
 }
 
+std::vector<std::string> inherited_hard_limits(const Limits& limits, CgroupCover cgroup) {
+    struct Open {
+        int resource;
+        const char* name;
+        bool open;
+        const char* unit;
+    };
+    const Open open[] = {
+        {RLIMIT_CPU, "cpu_time", !limits.cpu_time, " s"},
+        {RLIMIT_FSIZE, "file_size", !limits.file_size, " bytes"},
+        {RLIMIT_STACK, "stack", !limits.stack, " bytes"},
+        {RLIMIT_AS, "address space", !cgroup.memory_by_rlimit(limits), " bytes"},
+        {RLIMIT_DATA, "data", true, " bytes"},
+    };
+    std::vector<std::string> warnings;
+    for (const Open& o : open)
+        if (rlimit rl{}; o.open && getrlimit(o.resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+            warnings.push_back(fmt::format("{}: none asked for, but the run has the hard limit sandboxrun was started "
+                                           "with ({}{})",
+                                           o.name, rl.rlim_max, o.unit));
+    // Open where the pids cgroup counts; every host has some hard limit on it.
+    if (rlimit rl{}; limits.processes && cgroup.processes && getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+                     rl.rlim_max < *limits.processes + 1)
+        warnings.push_back(fmt::format("processes: the run's uid can have no more than {} (the hard RLIMIT_NPROC "
+                                       "sandboxrun was started with), below the limit of {}",
+                                       rl.rlim_max, *limits.processes));
+    return warnings;
+}
+
 void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     if (limits.cpu_time) {
         // Without a cgroup this is the limit; with one the supervisor enforces
@@ -60,7 +90,9 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
         // A caller's lower hard limit (ulimit -Ht) not below the limit draws
         // it in (without a cgroup SIGXCPU must still come first, at the limit).
         if (rlimit host{}; getrlimit(RLIMIT_CPU, &host) == 0 && host.rlim_max < hard) {
-            if (const rlim_t least = limit + (cgroup.cpu ? 0 : 1); host.rlim_max < least)
+            // (Equal, the kernel's count, running ahead of the cgroup's, would
+            // SIGKILL the run before the supervisor calls it time_limit.)
+            if (const rlim_t least = limit + 1; host.rlim_max < least)
                 throw Error(fmt::format("rlimits: --cpu-time {} s needs an RLIMIT_CPU of {} s, above the hard limit "
                                         "{} s sandboxrun was started with (ulimit -Ht in the caller); raise that or "
                                         "lower the CPU limit",

@@ -70,6 +70,10 @@ constexpr std::uint32_t forbidden_ioctls[] = {
     FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,
     _IOW('f', 4, long), _IOW('f', 4, int),   // ext4's own EXT4_IOC_SETVERSION (and its 32-bit form)
     FS_IOC_ENABLE_VERITY, FS_IOC_SET_ENCRYPTION_POLICY, FS_IOC_ADD_ENCRYPTION_KEY,
+    // The old ioctl forms of fallocate(FALLOC_FL_KEEP_SIZE) (below), on any file
+    // system: FS_IOC_RESVSP, FS_IOC_RESVSP64, FS_IOC_ZERO_RANGE. Not in uapi headers;
+    // the argument is the kernel's 48-byte struct space_resv.
+    _IOC(_IOC_WRITE, 'X', 40, 48), _IOC(_IOC_WRITE, 'X', 42, 48), _IOC(_IOC_WRITE, 'X', 57, 48),
 };
 
 // Bumped whenever the code that turns a policy into BPF changes (the prefix,

@@ -418,14 +418,7 @@ int Run::execute() {
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
     if (auto gap = abstract_socket_gap(policy_, landlock.abi)) report_.unapplied.push_back(*gap);
-    // A limit left open is the caller's hard one: named, or the SIGKILL or
-    // SIGXFSZ it brings would be a mystery.
-    for (auto [resource, name, open] : {std::tuple{RLIMIT_CPU, "cpu_time", !limits.cpu_time},
-                                        std::tuple{RLIMIT_FSIZE, "file_size", !limits.file_size}})
-        if (rlimit rl{}; open && getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-            report_.warnings.push_back(fmt::format("{}: none asked for, but the run has the hard limit sandboxrun was "
-                                                   "started with ({} {})",
-                                                   name, rl.rlim_max, resource == RLIMIT_CPU ? "s" : "bytes"));
+    for (std::string& w : inherited_hard_limits(limits, cover)) report_.warnings.push_back(std::move(w));
 
     Pipe go = make_pipe("go"), failure = make_pipe("errors"), status = make_pipe("status");
     int sock[2];
@@ -492,6 +485,7 @@ int Run::execute() {
     close_prepared(plan);
     try {
         write_id_maps(child_.pid, id);
+        pin_oom_score(child_.pid, id);
         log_step("id maps");
         if (cgroup_ && !born_in_cgroup && ctx.cgroup_join.empty()) cgroup_->add_process(child_.pid);
     } catch (...) {

@@ -121,6 +121,18 @@ static long call(const char* name) {
         unlink("fallocate-probe");
         return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20);
     }
+    if (!strncmp(name, "ioc_resvsp", 10) || !strcmp(name, "ioc_zero_range")) {   // fallocate(KEEP_SIZE) as an ioctl
+        struct {   // the kernel's struct space_resv (48 bytes)
+            short type, whence;
+            long long start, len;
+            int sysid, pid, pad[4];
+        } range = {0, SEEK_SET, 0, 1 << 20, 0, 0, {0}};
+        unsigned nr = !strcmp(name, "ioc_resvsp") ? 40 : !strcmp(name, "ioc_resvsp64") ? 42 : 57;
+        int fd = open("resvsp-probe", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd < 0) return -1;
+        unlink("resvsp-probe");
+        return ioctl(fd, _IOC(_IOC_WRITE, 'X', nr, sizeof range), &range);
+    }
     if (!strcmp(name, "mlock")) {   // pinned memory: refused as without CAP_IPC_LOCK, not a violation
         static char page[4096];
         return mlock(page, sizeof page);

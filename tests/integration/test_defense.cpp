@@ -275,6 +275,8 @@ TEST_CASE("/proc/sys and friends are read-only, host-wide /proc files masked, /s
         CHECK(contains(r.out, "CONTAINED write /proc/sys/kernel/hostname"));
         CHECK(contains(r.out, "CONTAINED write /proc/sys/kernel/core_pattern"));
         CHECK(contains(r.out, "CONTAINED read /proc/timer_list"));
+        CHECK(contains(r.out, "CONTAINED set /proc/self/oom_score_adj"));
+        CHECK(contains(r.out, "CONTAINED set /proc/self/clear_refs"));
 
         Result sys = attack(dir, "sys_absent", {}, profile);
         check_contained(sys);
@@ -339,7 +341,8 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         {"clone_newns", "clone"}, {"clone_newuser", "clone"}, {"setns", "setns"}, {"personality", "personality"},
         {"socket_netlink", "socket"}, {"socket_packet", "socket"}, {"socket_inet", "socket"},
         {"sethostname", "sethostname"}, {"syslog", "syslog"}, {"acct", "acct"}, {"fs_setflags", "ioctl"},
-        {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"}, {"set_lease", "fcntl"},
+        {"ext4_setversion", "ioctl"}, {"fallocate_keep_size", "fallocate"}, {"ioc_resvsp", "ioctl"},
+        {"ioc_resvsp64", "ioctl"}, {"ioc_zero_range", "ioctl"}, {"set_lease", "fcntl"},
         {"own_filter", "prctl"}, {"tiocsig", "ioctl"},
 #ifdef __x86_64__
         {"int80_getpid", "getpid (i386)"},

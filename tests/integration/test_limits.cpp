@@ -760,13 +760,32 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
     Result unlimited_cpu = run(dir, {"--profile", "c", "--cpu-time", "none", "--", "./print_rlimits"}, 60, "", cpu_limit(5));
     CHECK(unlimited_cpu.out.find("cpu: 5\n") != std::string::npos);
     CHECK(unlimited_cpu.report.find("cpu_time: none asked for, but the run has the hard limit") != std::string::npos);
-    // With a cgroup, even a hard limit equal to the CPU limit (`ulimit -t 3`, --cpu-time 2500ms).
-    if (!unprivileged()) {
-        Result equal = run(dir, {"--profile", "c", "--cpu-time", "2500ms", "--", "./print_rlimits"}, 60, "", cpu_limit(3));
-        INFO(equal.err);
-        CHECK(equal.status == 0);
-        CHECK(equal.out.find("cpu: 3\n") != std::string::npos);
-    }
+    // A hard limit equal to the CPU limit (`ulimit -t 3`, --cpu-time 2500ms) is
+    // refused with a cgroup too: the kernel's count, ahead of the cgroup's,
+    // SIGKILLed a run at 1.96 s of a 2 s limit (verdict `signal`).
+    Result equal = run(dir, {"--profile", "c", "--cpu-time", "2500ms", "--", "./print_rlimits"}, 60, "", cpu_limit(3));
+    CHECK(equal.status == 125);
+    CHECK(equal.err.find("needs an RLIMIT_CPU of 4 s, above the hard limit 3 s") != std::string::npos);
+
+    // bash's plain `ulimit -s 8192 -v 204800 -u 20` sets hard limits: they
+    // bound the run, and the report names each.
+    Result hard = run(dir, {"--profile", "c", "--memory", "none", "--", "./print_rlimits"}, 60, "", [] {
+        for (auto [resource, value] : {std::pair{RLIMIT_STACK, rlim_t{8} << 20}, std::pair{RLIMIT_AS, rlim_t{200} << 20},
+                                       std::pair{RLIMIT_DATA, rlim_t{100} << 20}, std::pair{RLIMIT_NPROC, rlim_t{20}}}) {
+            rlimit rl{value, value};
+            setrlimit(resource, &rl);
+        }
+    });
+    INFO(hard.err << hard.report);
+    CHECK(hard.out.find("stack: 8388608\n") != std::string::npos);
+    CHECK(hard.report.find("stack: none asked for, but the run has the hard limit sandboxrun was started with (8388608 bytes)") !=
+          std::string::npos);
+    CHECK(hard.report.find("address space: none asked for, but the run has the hard limit sandboxrun was started with "
+                           "(209715200 bytes)") != std::string::npos);
+    CHECK(hard.report.find("data: none asked for") != std::string::npos);
+    if (cgroups_expected())
+        CHECK(hard.report.find("processes: the run's uid can have no more than 20 (the hard RLIMIT_NPROC") !=
+              std::string::npos);
 }
 
 TEST_CASE("a --stdin file outside the work dir can be reopened as /dev/stdin", "[limits]") {

@@ -577,3 +577,19 @@ TEST_CASE("malformed text the fuzzer found is rejected cleanly", "[profile][erro
         }
     }
 }
+
+// toml++ recurses once per part of a dotted key: 250,000 parts crashed us
+// (SIGSEGV, exit 139, no report). Dots in strings and comments are not keys.
+TEST_CASE("keys nested too deeply are refused, dots in strings are not counted", "[profile][errors]") {
+    std::string deep;
+    for (int i = 0; i < 300000; ++i) deep += "a.";
+    CHECK_THAT(load_error("\n[" + deep + "a]\n"), StartsWith("p.toml:2:8195: more than 4096 '.' outside strings"));
+    CHECK_THAT(load_error("x = 1\n" + deep + "a = 1\n"), StartsWith("p.toml:2:8194: more than 4096"));
+
+    std::string dots(20000, '.');
+    Policy p = load_text("description = \"" + dots + "\" # " + dots + "\nhostname = 'a'\n[environment.set]\nA = '''" +
+                         dots + "'''\nB = \"\"\"\\\"" + dots + "\"\"\"\n");
+    CHECK(p.hostname == "a");
+    CHECK(p.env.set.at("A") == dots);
+    CHECK(p.env.set.at("B") == "\"" + dots);
+}
