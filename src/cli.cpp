@@ -215,6 +215,7 @@ struct NoReport : Error {
 };
 
 // By name, or one file of two names (a hard link).
+// Devices and FIFOs (/dev/null for two of them) hold nothing to spoil.
 bool same_file(const std::string& a, const std::string& b) {
     auto where = [](const std::string& path) {
         std::error_code ec;
@@ -222,8 +223,9 @@ bool same_file(const std::string& a, const std::string& b) {
         return ec ? std::filesystem::absolute(path, ec).lexically_normal() : p;
     };
     struct stat sa {}, sb {};
-    return where(a) == where(b) || (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
-                                    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+    const bool a_is = stat(a.c_str(), &sa) == 0, b_is = stat(b.c_str(), &sb) == 0;
+    if ((a_is && !S_ISREG(sa.st_mode)) || (b_is && !S_ISREG(sb.st_mode))) return false;
+    return a_is && b_is ? sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino : where(a) == where(b);
 }
 
 // Two of these naming one file would spoil each other: --stdout over the

@@ -1,6 +1,7 @@
 // Per-process limits. The cgroup holds the run-wide ones (memory, tasks,
 // CPU over all processes); rlimits bound each process and stand in for the
 // cgroup where none could be made.
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <string>
@@ -132,6 +133,17 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     // uid when root starts us): concurrent runs share that owner's budget.
     cap_at(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024);
     cap_at(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 64 << 10);
+    // The caller's real-time policy (chrt -f) or negative nice is not the
+    // run's: a SCHED_FIFO program pinned beside the supervisor (taskset)
+    // would keep it from running, and its limits from being enforced, until
+    // the RLIMIT_CPU backstop. (Lowering them needs no privilege.)
+    if (const int policy = sched_getscheduler(0); policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE) {
+        sched_param none{};
+        if (sched_setscheduler(0, SCHED_OTHER, &none) != 0) throw sys_error("rlimits: sched_setscheduler SCHED_OTHER");
+    }
+    errno = 0;
+    if (getpriority(PRIO_PROCESS, 0) < 0 && errno == 0 && setpriority(PRIO_PROCESS, 0, 0) != 0)
+        throw sys_error("rlimits: setpriority 0");
     // Priorities may only be lowered, whatever the caller had.
     set_limit(RLIMIT_NICE, "RLIMIT_NICE", 0);
     set_limit(RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0);

@@ -300,8 +300,14 @@ int Run::execute() {
     // `>f 2>&1` would; two opens would overwrite each other's output.
     const bool err_is_out = out.get() >= 0 && err.get() >= 0 && same_file(out.get(), err.get());
     if (err_is_out) err.reset(dup(out.get()));
-    for (int fd : {0, 1, 2})
-        if ((fd == 0 ? in : fd == 1 ? out : err).get() < 0) own_description(fd);
+    for (int fd : {0, 1, 2}) {
+        if ((fd == 0 ? in : fd == 1 ? out : err).get() >= 0) continue;
+        // (As --stdin refuses one: Landlock does not check listing an open directory.)
+        if (struct stat st {}; fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+            throw Error(fmt::format("the caller's {} is a directory (the run could list it); give it a file",
+                                    fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"));
+        own_description(fd);
+    }
     terminal_.save({in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2});
     if (inv_.verbose) verbose_fd_ = nonblocking_stderr();
     output_fds_[0] = out.get();

@@ -764,6 +764,17 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
         }
     }
     CHECK(dir.read("in.txt") == "judge input\n");   // not truncated by the --stdout naming it
+    // An inherited stdin that is a directory is refused as --stdin's is: the run could list it.
+    Result listed = run(dir, {"--", "/bin/true"}, 60, "", [] {
+        if (int fd = open("/etc", O_RDONLY | O_DIRECTORY); fd >= 0) dup2(fd, 0);
+    });
+    CHECK(listed.status == 125);
+    CHECK(contains(listed.err, "the caller's stdin is a directory"));
+    // /dev/null for several of them spoils nothing (a compile step's).
+    Result null = run(dir, {"--stdin", "/dev/null", "--stdout", "/dev/null", "--stderr", "/dev/null", "--meta",
+                            "/dev/null", "--", "/bin/true"});
+    INFO(null.err);
+    CHECK(null.status == 0);
     // A --meta that cannot be written is found before the run, not after it.
     WorkDir elsewhere;
     fs::create_directory(elsewhere.path() / "meta");

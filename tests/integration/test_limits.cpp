@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -724,6 +725,17 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
         Result unlimited = run(dir, {"--profile", "c", "--memory", "none", "--", "./print_rlimits"});
         CHECK(unlimited.out.find("nofile: 1024\n") != std::string::npos);
         CHECK(unlimited.out.find("nproc: 257\n") != std::string::npos);
+    }
+
+    // Nor the judge's real-time policy or negative nice (`chrt -f 10`, `nice -n -5`):
+    // a SCHED_FIFO run on the supervisor's CPU kept it from enforcing any limit.
+    if (!unprivileged()) {
+        Result rt = run(dir, {"--profile", "c", "--", "./print_rlimits"}, 60, "", [] {
+            sched_param fifo{10};
+            if (sched_setscheduler(0, SCHED_FIFO, &fifo) != 0 || setpriority(PRIO_PROCESS, 0, -5) != 0) _exit(99);
+        });
+        INFO(rt.err);
+        CHECK(rt.out.find("policy: 0\nnice: 0\n") != std::string::npos);
     }
 
     // `ulimit -Sn 12` in the judge's shell is not sandboxrun's limit either:

@@ -1,5 +1,7 @@
 // Prints the soft limits it was started with: "stack: N|unlimited", "as: ...",
-// "data: ...", "cpu: ...", "nofile: ...", "nproc: ...", "core: ...", the quotas: judged against the profile, whatever the caller's shell had.
+// "data: ...", "cpu: ...", "nofile: ...", "nproc: ...", "core: ...", the quotas, the scheduling policy and nice value: judged against the profile, whatever the caller's shell had.
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -30,5 +32,8 @@ int main(void) {
     long adj = 0;
     if (f && fscanf(f, "%ld", &adj) == 1) printf("oom_score_adj: %ld\n", adj);
     if (f) fclose(f);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    printf("policy: %d\nnice: %d\n", sched_getscheduler(0), errno ? 99 : nice);
     return 0;
 }
