@@ -193,6 +193,8 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
         {Command::cleanup, "cleanup", false, {}},   // (and every option of a sandbox, below)
         {Command::check, "check", false, {"--stdin", "--stdout", "--stderr", "--explain"}},
         {Command::learn, "learn", true, {"--explain"}},
+        // (A judge passing it by mistake would take the policy for the output of an `ok` run.)
+        {Command::explain, "--explain", false, {"--stdin", "--stdout", "--stderr"}},
     };
     for (const Ignored& s : subcommands) {
         if (s.command != inv.command) continue;
@@ -350,16 +352,19 @@ void apply_overrides(const CLI::App& app, const Options& o, Policy& p) {
     }
     if (app.get_option("--chdir")->count() > 0) p.fs.chdir = path_option("--chdir", o.chdir);
 
+    // --env-pass wins over the profile's value (where the variable is set:
+    // else the profile's stays), --env over both.
+    for (const auto& name : o.env_pass) {
+        if (!valid_env_name(name)) throw Error(fmt::format("--env-pass: \"{}\" is not a variable name", name));
+        if (std::find(p.env.pass.begin(), p.env.pass.end(), name) == p.env.pass.end()) p.env.pass.push_back(name);
+        if (std::getenv(name.c_str())) p.env.set.erase(name);
+    }
     for (const auto& pair : o.env_set) {
         auto eq = pair.find('=');
         std::string name = pair.substr(0, eq);
         if (eq == std::string::npos || !valid_env_name(name))
             throw Error(fmt::format("--env: bad value \"{}\": expected NAME=VALUE", pair));
         p.env.set[name] = pair.substr(eq + 1);
-    }
-    for (const auto& name : o.env_pass) {
-        if (!valid_env_name(name)) throw Error(fmt::format("--env-pass: \"{}\" is not a variable name", name));
-        if (std::find(p.env.pass.begin(), p.env.pass.end(), name) == p.env.pass.end()) p.env.pass.push_back(name);
     }
 
     if (app.get_option("--hostname")->count() > 0) p.hostname = o.hostname;

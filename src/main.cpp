@@ -4,7 +4,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string_view>
 
@@ -16,6 +18,18 @@
 #include "layers.hpp"
 #include "learn.hpp"
 #include "supervisor.hpp"
+
+namespace {
+
+// What we print is what a judge saves (`--explain > judge.toml`): a write
+// that failed (disk full, a closed stdout) must not pass for done.
+int flushed(int status) {
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+    std::fprintf(stderr, "sandboxrun: writing to stdout: %s\n", std::strerror(errno));
+    return sandboxrun::exit_sandbox_error;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace sandboxrun;
@@ -46,10 +60,10 @@ int main(int argc, char** argv) {
         // `check` and `learn` are runs too: one held there ends them, whichever step it arrives in.
         const bool runs = inv.command == Command::run || inv.command == Command::check || inv.command == Command::learn;
         if (!runs) sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-        if (inv.exit_now) return *inv.exit_now;
+        if (inv.exit_now) return flushed(*inv.exit_now);
         switch (inv.command) {
             case Command::run: return run_sandbox(inv);
-            case Command::explain: std::fputs(explain_policy(inv.policy).c_str(), stdout); return 0;
+            case Command::explain: std::fputs(explain_policy(inv.policy).c_str(), stdout); return flushed(0);
             case Command::cleanup: {
                 std::vector<std::string> left;
                 int removed = cleanup_stale_cgroups(inv.cgroup_parent, &left);
@@ -57,10 +71,10 @@ int main(int argc, char** argv) {
                 remove_stale_seccomp_temps();
                 std::printf("removed %d stale cgroup(s)\n", removed);
                 for (const std::string& l : left) std::fprintf(stderr, "sandboxrun: cleanup: cannot remove %s\n", l.c_str());
-                return left.empty() ? 0 : 1;
+                return flushed(left.empty() ? 0 : 1);
             }
-            case Command::check: return run_check(inv, argc, argv);
-            case Command::learn: return run_learn(inv);
+            case Command::check: return flushed(run_check(inv, argc, argv));
+            case Command::learn: return flushed(run_learn(inv));
         }
     } catch (const Error& e) {
         std::fprintf(stderr, "sandboxrun: %s\n", e.what());

@@ -435,8 +435,10 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         }
         if (owner_known) ns = idmap_for(plan, st, id);
         op.fd = open_bind_tree(op, ns);
-        if (op.fd < 0 && ns >= 0 && !op.writable) op.fd = open_bind_tree(op, -1);   // reads as others then
-        if (op.fd < 0 && ns >= 0) {
+        // (Out of descriptors or memory is that, not a file system without idmapped mounts.)
+        const bool no_idmap = op.fd < 0 && ns >= 0 && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS);
+        if (no_idmap && !op.writable) op.fd = open_bind_tree(op, -1);   // reads as others then
+        if (no_idmap && op.fd < 0) {
             const std::string why = std::strerror(errno);
             // Without the idmap the run writes as its own host uid: a bind it
             // cannot write would fail every compile step quietly (overlayfs,

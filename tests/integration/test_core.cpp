@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -770,6 +771,22 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     });
     CHECK(listed.status == 125);
     CHECK(contains(listed.err, "the caller's stdin is a directory"));
+    // A policy or cleanup summary that could not be written is no success (`--explain > judge.toml`, disk full).
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"--explain"}, {"cleanup"}}) {
+        Result full = run(dir, args, 60, "", [] {
+            if (int fd = open("/dev/full", O_WRONLY); fd >= 0) dup2(fd, 1);
+        });
+        CHECK(full.status == 125);
+        CHECK(contains(full.err, "writing to stdout: No space left on device"));
+    }
+    // Out of descriptors is said so, not blamed on the file system (`ulimit -n 10`).
+    Result few = run(dir, {"--", "/bin/true"}, 60, "", [] {
+        rlimit ten{10, 10};
+        setrlimit(RLIMIT_NOFILE, &ten);
+    });
+    CHECK(few.status == 125);
+    CHECK(contains(few.err, "Too many open files"));
+    CHECK_FALSE(contains(few.err, "idmapped"));
     // /dev/null for several of them spoils nothing (a compile step's).
     Result null = run(dir, {"--stdin", "/dev/null", "--stdout", "/dev/null", "--stderr", "/dev/null", "--meta",
                             "/dev/null", "--", "/bin/true"});

@@ -159,6 +159,20 @@ TEST_CASE("cli: filesystem, environment and network overrides", "[cli]") {
     CHECK_FALSE(p.net.loopback);
     CHECK(p.hostname == "judge");
 
+    // --env-pass wins over the profile's value where the variable is set (else that stays); --env over both.
+    TempDir tmp("sandboxrun-cli");
+    tmp.write("with_env.toml", "extends = \"minimal\"\n[environment.set]\nSBX_PASSED = \"profile\"\n"
+                               "SBX_UNSET = \"profile\"\nSBX_BOTH = \"profile\"\n");
+    setenv("SBX_PASSED", "from the caller", 1);
+    setenv("SBX_BOTH", "from the caller", 1);
+    unsetenv("SBX_UNSET");
+    Invocation pass = parse({"--profile-path", tmp.path.string(), "--profile", "with_env", "--env-pass",
+                             "SBX_PASSED", "--env-pass", "SBX_UNSET", "--env-pass", "SBX_BOTH", "--env",
+                             "SBX_BOTH=cli", "--", "true"});
+    CHECK_FALSE(pass.policy.env.set.contains("SBX_PASSED"));
+    CHECK(pass.policy.env.set.at("SBX_UNSET") == "profile");
+    CHECK(pass.policy.env.set.at("SBX_BOTH") == "cli");
+
     Invocation off = parse({"--network", "--no-network", "--", "true"});
     CHECK_FALSE(off.policy.net.enabled);
     CHECK(off.policy.net.loopback);
@@ -224,6 +238,8 @@ TEST_CASE("cli: explain, subcommands, missing command", "[cli]") {
     CHECK(parse_error({"check", "--", "true"}) == "check takes no command");
     CHECK(parse_error({"check", "--stdout", "o.txt"}) == "check does not take --stdout");
     CHECK(parse_error({"learn", "--explain", "--", "true"}) == "learn does not take --explain");
+    CHECK(parse_error({"--explain", "--", "./main"}) == "--explain takes no command");
+    CHECK(parse_error({"--explain", "--stdin", "in.txt"}) == "--explain does not take --stdin");
 }
 
 TEST_CASE("cli: bad values name the option and the value", "[cli]") {
