@@ -170,6 +170,8 @@ std::string signal_name_json(const std::optional<int>& sig) {
     if (const char* abbrev = sigabbrev_np(*sig)) return json_string(std::string("SIG") + abbrev);
     if (*sig == SIGRTMIN) return json_string("SIGRTMIN");
     if (*sig > SIGRTMIN && *sig <= SIGRTMAX) return json_string(fmt::format("SIGRTMIN+{}", *sig - SIGRTMIN));
+    // 32 and 33: the kernel's first real-time signals, which glibc keeps for itself.
+    if (*sig > 0 && *sig < SIGRTMIN) return json_string(fmt::format("SIG{}", *sig));
     return "null";
 }
 

@@ -600,7 +600,12 @@ int Run::execute() {
 bool Run::limit_reached(std::uint64_t now, long& timeout_ms) {
     const auto& limits = policy_.limits;
     if (limits.wall_time) {
-        std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u;
+        // It counts from the command's execve: until the hand-over says that
+        // happened, the run's setup (a few ms, more on a busy host) is not
+        // the program's, and only a setup that hangs meets this deadline.
+        constexpr std::uint64_t setup_allowance_us = 10'000'000;
+        std::uint64_t deadline = start_us_ + static_cast<std::uint64_t>(limits.wall_time->count()) * 1000u +
+                                 (program_started_ ? 0 : setup_allowance_us);
         if (now >= deadline) return report_.evidence.wall_limit_hit = true;
         timeout_ms = static_cast<long>((deadline - now + 999) / 1000);
     }
@@ -769,9 +774,12 @@ void Run::collect(const rusage& ru) {
     // and a SIGXCPU at half the limit is the program's own.
     if (ev.signal == SIGXCPU && over_cpu_limit(cpu_counted ? raw_cpu_us * 4 / 3 : 2 * raw_cpu_us))
         ev.cpu_limit_hit = true;
-    // RLIMIT_FSIZE's SIGXFSZ; a program that ignores it gets EFBIG instead and
-    // may exit 0 with its output cut, so a full --stdout/--stderr file counts too.
-    if (ev.signal == SIGXFSZ || output_full()) ev.output_limit_hit = true;
+    // RLIMIT_FSIZE's SIGXFSZ (where some limit is: else the program raised
+    // it); a program that ignores it gets EFBIG instead and may exit 0 with
+    // its output cut, so a full --stdout/--stderr file counts too.
+    rlimit fsize{};
+    const bool file_limit = policy_.limits.file_size || (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_max != RLIM_INFINITY);
+    if ((ev.signal == SIGXFSZ && file_limit) || output_full()) ev.output_limit_hit = true;
 }
 
 bool Run::output_full() const {

@@ -498,6 +498,12 @@ TEST_CASE("a limit's verdict needs the limit reached, not just its signal", "[li
     CHECK(late.status == 128 + SIGXCPU);
     CHECK(verdict(late) == (cgroups_expected() ? "signal" : "time_limit"));
 
+    // So is a SIGXFSZ where no file-size limit is (none asked for, none inherited).
+    Result xfsz = run(dir, {"--profile", "c", "--file-size", "none", "--", "/bin/sh", "-c", "kill -XFSZ $$"});
+    INFO(xfsz.err << xfsz.report);
+    CHECK(xfsz.status == 128 + SIGXFSZ);
+    CHECK(verdict(xfsz) == "signal");
+
     // The other way round: over the limit by measurement, whatever ended it
     // (without a cgroup RLIMIT_CPU's SIGXCPU can be ignored, and the program exits 0).
     Result over = run_limited(dir, "cpu_burn", {"--cpu-time", "1s", "--wall-time", "20s"},
@@ -671,6 +677,18 @@ TEST_CASE("stdin, stdout and stderr files are opened on the host side", "[limits
     Result missing = run(dir, {"--profile", "c", "--stdin", "/nonexistent-sbx-input", "--", "./cat_upper"});
     CHECK(missing.status == 125);
     CHECK(missing.err.find("/nonexistent-sbx-input") != std::string::npos);
+}
+
+TEST_CASE("a wall limit shorter than the run's setup still lets the command run", "[limits]") {
+    // --wall-time counts from the command's execve: a setup that took longer
+    // than the limit (here 600 mounts, ~20 ms) killed the run before its command.
+    WorkDir dir;
+    std::vector<std::string> args = {"--profile", "c", "--wall-time", std::to_string(static_cast<int>(10 * slack())) + "ms"};
+    for (int i = 0; i < 600; ++i) args.insert(args.end(), {"--tmpfs", "/t" + std::to_string(i)});
+    args.insert(args.end(), {"--", "/bin/true"});
+    Result r = run(dir, args);
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "ok");
 }
 
 TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below the profile is named", "[limits]") {

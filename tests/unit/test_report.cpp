@@ -530,6 +530,8 @@ TEST_CASE("real-time signals are named relative to SIGRTMIN", "[report]") {
     Evidence e;
     e.signal = SIGRTMIN + 3;
     CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIGRTMIN+3");
+    e.signal = 32;   // glibc's own, below its SIGRTMIN
+    CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIG32");
     e.signal = SIGRTMIN;
     CHECK(parse(report_json(make_report(e)))["signal_name"].text == "SIGRTMIN");
     e.signal = SIGUSR1;
