@@ -113,7 +113,8 @@ std::vector<std::string> sweep_locked(const std::string& base, std::vector<std::
         // A held lock means a live supervisor owns the group.
         if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
         if (destroy_group(dir)) removed.push_back(name);
-        else if (left) left->push_back(dir + ": " + std::strerror(errno));
+        // (Gone: its supervisor removed it between our listing and our lock.)
+        else if (left && errno != ENOENT) left->push_back(dir + ": " + std::strerror(errno));
     }
     return removed;
 }

@@ -243,10 +243,21 @@ UniqueFd replace_beneath(const WritablePath& where, int flags, const char* optio
     std::uint64_t nonce = 0;
     if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce) throw sys_error(std::string(option) + ": getrandom", path);
     const std::string tmp = fmt::format(".{}.sandboxrun-{:016x}", name, nonce);
-    UniqueFd fd(openat(dir.get(), tmp.c_str(), (flags & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (fd.get() < 0) throw sys_error(option, path);
-    try {
+    // Made unnamed (O_TMPFILE) and filled where the file system can, and only
+    // then named: a supervisor killed meanwhile (a judge's timeout) leaves no
+    // hidden file in the judge's directory.
+    UniqueFd fd(openat(dir.get(), ".", (flags & O_ACCMODE) | O_TMPFILE | O_CLOEXEC, 0644));
+    const bool unnamed = fd.get() >= 0;
+    if (unnamed) {
         if (fill) fill(fd.get());
+        if (linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", fd.get()).c_str(), dir.get(), tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+            throw sys_error(option, path);
+    } else {
+        fd.reset(openat(dir.get(), tmp.c_str(), (flags & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (fd.get() < 0) throw sys_error(option, path);
+    }
+    try {
+        if (fill && !unnamed) fill(fd.get());
         // A directory the run made at the name (to fail the report and so
         // the verdict) is swapped out to the temporary name, left to it.
         if (renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0 &&
