@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,12 +73,15 @@ std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
     return fmt::format("{}", fmt::join(parts, "/"));
 }
 
-// Opens a FIFO, waiting for its other end as `cmd <fifo` would. The stop
-// signals we hold must end that wait (a judge's timeout): one already
-// pending ends it at once; one that comes while we wait jumps out of the
-// open through a handler, whether it lands in the open or just before it.
+// Opens a FIFO, waiting for its other end as `cmd <fifo` would, at most
+// the run's wall limit (an interactor that died before opening it must not
+// hang the judge). The stop signals we hold must end that wait (a judge's
+// timeout): one already pending ends it at once; one that comes while we
+// wait (or the wall limit's timer signal) jumps out of the open through a
+// handler, whether it lands in the open or just before it.
 sigjmp_buf fifo_wait;
-UniqueFd open_fifo(const std::string& path, int flags, const char* option) {
+volatile sig_atomic_t fifo_woken_by = 0;
+UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::optional<std::chrono::milliseconds> limit) {
     const sigset_t stop = hold_stop_signals();
     auto stopped = [&] {
         return Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
@@ -86,23 +90,53 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option) {
     sigpending(&pending);
     for (int sig = 1; sig < NSIG; ++sig)
         if (sigismember(&stop, sig) == 1 && sigismember(&pending, sig) == 1) throw stopped();
+    // The timer's signal: one no one else sends us (SIGALRM is a stop signal).
+    const int timer_signal = SIGRTMIN;
+    sigset_t wake_on = stop, timer_only;
+    sigemptyset(&timer_only);
+    sigaddset(&timer_only, timer_signal);
+    if (limit) sigaddset(&wake_on, timer_signal);
     struct sigaction wake {}, old[NSIG];
-    wake.sa_handler = [](int) { siglongjmp(fifo_wait, 1); };
+    wake.sa_handler = [](int sig) {
+        fifo_woken_by = sig;
+        siglongjmp(fifo_wait, 1);
+    };
     for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&stop, sig) == 1) sigaction(sig, &wake, &old[sig]);
+        if (sigismember(&wake_on, sig) == 1) sigaction(sig, &wake, &old[sig]);
+    timer_t timer{};
+    bool timed = false;
+    if (limit) {
+        sigevent ev{};
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = timer_signal;
+        const itimerspec once{{0, 0}, {static_cast<time_t>(limit->count() / 1000), limit->count() % 1000 * 1'000'000}};
+        timed = timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0;
+        if (timed && timer_settime(timer, 0, &once, nullptr) != 0) throw sys_error(std::string(option) + ": timer", path);
+    }
     volatile int fd = -1, err = 0;   // volatile: kept across the jump
+    fifo_woken_by = 0;
     if (sigsetjmp(fifo_wait, 1) == 0) {   // 1: the jump puts the held mask back
-        sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+        sigprocmask(SIG_UNBLOCK, &wake_on, nullptr);
         fd = open(path.c_str(), flags | O_CLOEXEC, 0644);
         err = errno;
-        sigprocmask(SIG_BLOCK, &stop, nullptr);
+        sigprocmask(SIG_BLOCK, &wake_on, nullptr);
     } else {
         if (fd >= 0) close(fd);
         fd = -1;
         err = EINTR;
     }
+    if (timed) {   // (its signal, if it came after the open, is taken while still held)
+        timer_delete(timer);
+        const timespec now{};
+        while (sigtimedwait(&timer_only, nullptr, &now) > 0) {
+        }
+    }
     for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&stop, sig) == 1) sigaction(sig, &old[sig], nullptr);
+        if (sigismember(&wake_on, sig) == 1) sigaction(sig, &old[sig], nullptr);
+    if (limit) sigprocmask(SIG_UNBLOCK, &timer_only, nullptr);
+    if (fd < 0 && err == EINTR && fifo_woken_by == timer_signal)
+        throw Error(fmt::format("{}: {}: its other end did not open within the wall limit ({} ms)", option, path,
+                                limit->count()));
     if (fd < 0 && err == EINTR) throw stopped();
     if (fd < 0) throw sys_error(option, path, err);
     return UniqueFd(fd);
@@ -208,7 +242,8 @@ std::optional<WritablePath> WritableDirs::find(const std::string& path) const {
 namespace {
 
 // The operator's path, opened as given; a FIFO waits for its other end.
-UniqueFd open_operator_path(const std::string& path, int flags, const char* option) {
+UniqueFd open_operator_path(const std::string& path, int flags, const char* option,
+                            std::optional<std::chrono::milliseconds> limit = std::nullopt) {
     UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK, 0644));
     struct stat st {};
     if (fd.get() >= 0 && fstat(fd.get(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
@@ -216,7 +251,7 @@ UniqueFd open_operator_path(const std::string& path, int flags, const char* opti
         return fd;
     }
     if (fd.get() < 0 && errno != ENXIO) throw sys_error(option, path);   // ENXIO: a FIFO with no reader yet
-    return open_fifo(path, flags, option);
+    return open_fifo(path, flags, option, limit);
 }
 
 // The directory holding `where` (resolved beneath its root) and the name in it.
@@ -314,7 +349,7 @@ int caller_output_fd(const std::string& path) {
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) return open_operator_path(path, flags, option);
+    if (!where) return open_operator_path(path, flags, option, policy.limits.wall_time);
     // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
     UniqueFd fd(openat_beneath(*where, flags | O_NONBLOCK));
     const int err = errno;
@@ -349,7 +384,7 @@ void write_host_file(const std::string& path, const std::string& text, const cha
     if (const int fd = caller_output_fd(path); fd >= 0) return write_all(fd);
     refuse_kernel_files(directory_of(path), path, option);
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
-    if (!where) return write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option).get());
+    if (!where) return write_all(open_operator_path(path, O_WRONLY | O_CREAT | O_TRUNC, option, policy.limits.wall_time).get());
     try {
         replace_beneath(*where, O_WRONLY, option, path, write_all);   // (a forged report is never written through)
     } catch (const Error&) {

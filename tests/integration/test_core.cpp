@@ -276,6 +276,21 @@ TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wai
     }
     CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 125));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+
+    // A wall limit bounds the wait: an interactor that died before opening
+    // its end hung the judge (and an orphaned sandboxrun stayed for good).
+    // (Also the report, written after the run to a FIFO no one reads.)
+    t0 = std::chrono::steady_clock::now();
+    Result bounded = run(dir, {"--profile", "c", "--wall-time", "300ms", "--stdin", fifo.string(), "--", "/bin/cat"}, 20);
+    CHECK(bounded.status == 125);
+    CHECK(contains(bounded.err, "its other end did not open within the wall limit (300 ms)"));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    fs::path report_fifo = fifos.path() / "report.fifo";
+    REQUIRE(mkfifo(report_fifo.c_str(), 0666) == 0);
+    if (run_as() > 0) [[maybe_unused]] int rc = chown(report_fifo.c_str(), run_as(), run_as());
+    Result unread = run(dir, {"--profile", "c", "--wall-time", "300ms", "--meta", report_fifo.string(), "--", "/bin/true"}, 20);
+    CHECK(unread.status == 125);
+    CHECK(contains(unread.err, "did not open within the wall limit"));
 }
 
 TEST_CASE("flags the run sets on an inherited pipe stay off the caller's end of it", "[defense]") {
