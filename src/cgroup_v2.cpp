@@ -28,8 +28,15 @@ public:
 
     void add_process(pid_t pid) override {
         std::string path = group_.path() + "/cgroup.procs";
-        if (int err = write_file(path, std::to_string(pid)))
-            throw sys_error("cgroup: add process " + std::to_string(pid), path, err);
+        if (int err = write_file(path, std::to_string(pid))) {
+            // The file is there: the kernel hides the group from a writer in a
+            // cgroup namespace whose root does not hold it (nsdelegate).
+            const char* why = err == ENOENT && ::access(path.c_str(), F_OK) == 0
+                                  ? " (outside the root of this process's cgroup namespace: give a --cgroup-parent "
+                                    "inside it)"
+                                  : "";
+            throw sys_error("cgroup: add process " + std::to_string(pid) + why, path, err);
+        }
     }
 
     std::optional<std::uint64_t> cpu_usec() override {
@@ -88,6 +95,7 @@ std::string explain(int err) {
     if (err == EBUSY) return " (it holds processes, and cgroup v2 allows no process in a non-root cgroup that "
                              "hands controllers to its children)";
     if (err == EACCES || err == EPERM || err == EROFS) return " (not delegated to this user)";
+    if (err == EAGAIN) return " (cgroup.max.depth or cgroup.max.descendants of it or an ancestor is reached)";
     return "";
 }
 
@@ -168,7 +176,8 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
     }
     std::string base = parent_dir + "/" + base_name;
     if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) {
-        warnings.push_back("cgroup v2: cannot create " + base + ": " + std::strerror(errno) + "; no cgroup limits");
+        warnings.push_back("cgroup v2: cannot create " + base + ": " + std::strerror(errno) + explain(errno) +
+                           "; no cgroup limits");
         return nullptr;
     }
     if (int err = enable_controllers(base, wanted)) {

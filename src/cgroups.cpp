@@ -14,9 +14,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "sandboxrun/cgroup_detail.hpp"
 #include "sandboxrun/error.hpp"
@@ -412,7 +415,10 @@ GroupDir make_group(const std::string& parent_dir, const std::string& run_id) {
     lock_base_shared(base_fd.get(), base);
 
     std::string dir = base + "/" + run_id;
-    if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error("cgroup: mkdir", dir);
+    if (::mkdir(dir.c_str(), 0755) != 0)
+        throw sys_error(errno == EAGAIN ? "cgroup: mkdir (cgroup.max.depth or cgroup.max.descendants reached)"
+                                        : "cgroup: mkdir",
+                        dir, errno);
     UniqueFd fd(open_dir(dir));
     if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
@@ -452,6 +458,20 @@ bool destroy_group(const std::string& dir) {
     return true;
 }
 
+// The kernel moves a process between v2 cgroups only for a writer of
+// cgroup.procs in the nearest cgroup holding both: a --cgroup-parent in a
+// subtree delegated to the user, used from outside it (a login session's
+// scope), would fail every run after its group was made.
+std::optional<std::string> cannot_move(const std::string& from, const std::string& to) {
+    std::string common = from;
+    while (!common.empty() && to != common && !to.starts_with(common + "/")) common.resize(common.rfind('/'));
+    if (common.empty() || ::access((common + "/cgroup.procs").c_str(), W_OK) == 0) return std::nullopt;
+    return fmt::format("cgroup: cannot move the run into {}: the kernel asks for write access to cgroup.procs of {}, "
+                       "the nearest cgroup holding both it and ours ({}): {}; no cgroup limits. Start sandboxrun "
+                       "within that subtree, or give a --cgroup-parent beneath its own cgroup",
+                       to, common, from, std::strerror(errno));
+}
+
 }  // namespace cgroup_detail
 
 using namespace cgroup_detail;
@@ -469,9 +489,15 @@ std::unique_ptr<Cgroup> Cgroup::create(const Limits& limits, const std::string& 
         return nullptr;
     }
     Layout layout = discover(*mountinfo, *own);
+    const std::optional<std::string> own_v2 = layout.v2_parent_dir;
     if (parent) layout = with_parent(layout, *mountinfo, *parent);
     switch (choose(layout)) {
     case Version::v2:
+        if (parent && own_v2)
+            if (auto why = cannot_move(*own_v2, *layout.v2_parent_dir)) {
+                warnings.push_back(*why);
+                return nullptr;
+            }
         return create_v2(*layout.v2_parent_dir, layout.v2_is_own, layout.v2_controllers, limits, run_id, warnings);
     case Version::v1:
         return create_v1(layout.v1, limits, run_id, warnings);

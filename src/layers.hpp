@@ -353,6 +353,9 @@ struct ChildFailure {
 // kernel.apparmor_restrict_unprivileged_userns = 1, read from `sysctl`); "" otherwise.
 std::string userns_restriction_hint(const std::string& failure,
                                     const char* sysctl = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+// Which namespace count limits (/proc/sys/user/max_*_namespaces) are 0, for
+// an ENOSPC from clone3 or unshare: the user namespace is not the only one.
+std::string namespace_count_limits(const std::string& dir = "/proc/sys/user");
 
 // ---- target.cpp: the target's own steps, ending in execve --------------------
 // Runs sharing pid 1's memory and fd table (CLONE_VM | CLONE_VFORK |

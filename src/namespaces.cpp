@@ -60,7 +60,12 @@ bool setup_child(const ChildContext& ctx) {
         close(fd);
     }
     // Only now are we in the run's cgroup, so the new cgroup namespace is rooted there.
-    if (unshare(CLONE_NEWCGROUP) != 0) throw sys_error("child: unshare(CLONE_NEWCGROUP)");
+    if (unshare(CLONE_NEWCGROUP) != 0) {
+        const int err = errno;
+        throw sys_error(err == ENOSPC ? "child: unshare(CLONE_NEWCGROUP) (" + namespace_count_limits() + ")"
+                                      : std::string("child: unshare(CLONE_NEWCGROUP)"),
+                        {}, err);
+    }
 
     // Become the mapped uid. Invoked by root we still carry host uid 0 until
     // here; keep the capabilities of this user namespace across the switch.
@@ -275,7 +280,8 @@ Child spawn_child(const ChildContext& ctx, int cgroup_fd) {
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0 && cgroup_fd >= 0) return {};   // let the caller clone plainly and move the child
     if (pid < 0) {
-        if (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EACCES)
+        if (errno == ENOSPC) throw sys_error("namespaces: clone3 (" + namespace_count_limits() + ")", {}, ENOSPC);
+        if (errno == EPERM || errno == EINVAL || errno == EACCES)
             throw sys_error("namespaces: clone3 (are unprivileged user namespaces enabled? see "
                             "/proc/sys/user/max_user_namespaces and kernel.unprivileged_userns_clone; an LSM, "
                             "AppArmor or SELinux, may refuse them: sandboxrun check names what this host has)");
@@ -283,6 +289,16 @@ Child spawn_child(const ChildContext& ctx, int cgroup_fd) {
     }
     if (pid == 0) run_child(ctx);
     return {static_cast<pid_t>(pid), pidfd};
+}
+
+std::string namespace_count_limits(const std::string& dir) {
+    std::vector<std::string> zero;
+    for (const char* kind : {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"}) {
+        const std::string name = fmt::format("max_{}_namespaces", kind);
+        if (cgroup_detail::read_file(dir + "/" + name).value_or("") == "0\n") zero.push_back("user." + name + " is 0");
+    }
+    if (zero.empty()) return fmt::format("a namespace count limit is reached: see {}/max_*_namespaces", dir);
+    return fmt::format("{}: see {}", fmt::join(zero, ", "), dir);
 }
 
 }  // namespace sandboxrun

@@ -82,6 +82,9 @@ Layout discover(const std::string& mountinfo, const std::string& proc_cgroup);
 // cgroup directory.
 Layout with_parent(const Layout& own, const std::string& mountinfo, const std::string& parent);
 Version choose(const Layout& layout);
+// Why a process in v2 cgroup `from` cannot be moved into `to` (directories
+// of one mount), or nullopt if it can.
+std::optional<std::string> cannot_move(const std::string& from, const std::string& to);
 
 // ---- one run group directory and the cleanup protocol (docs/cgroups.md) -----
 class GroupDir {

@@ -232,6 +232,17 @@ TEST_CASE("an unprivileged setup failure names AppArmor's user-namespace restric
     CHECK(sandboxrun::userns_restriction_hint(std::string("mounts: /usr: ") + std::strerror(ENOENT), sysctl.c_str()).empty());
 }
 
+TEST_CASE("a namespace count limit at 0 is named, not blamed on user namespaces", "[namespaces]") {
+    TempDir dir;
+    for (const char* kind : {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"})
+        dir.write(std::string("max_") + kind + "_namespaces", "7808\n");
+    CHECK(sandboxrun::namespace_count_limits(dir.path.string()).starts_with("a namespace count limit is reached"));
+    dir.write("max_net_namespaces", "0\n");
+    dir.write("max_cgroup_namespaces", "0\n");
+    CHECK(sandboxrun::namespace_count_limits(dir.path.string()) ==
+          "user.max_net_namespaces is 0, user.max_cgroup_namespaces is 0: see " + dir.path.string());
+}
+
 TEST_CASE("a mode put back from a run's own view never gives group or others write", "[mounts]") {
     using sandboxrun::ModeRecord;
     CHECK(ModeRecord::put_back(0755, true, 0777) == 0755);    // shared: the record
