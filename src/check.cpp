@@ -324,6 +324,7 @@ void audit_cgroups(const std::optional<std::string>& parent) {
     try {
         group = Cgroup::create(limits, fmt::format("check-{}", getpid()), warnings, parent);
     } catch (const Error& e) {
+        if (parent) throw;   // a --cgroup-parent every run would refuse: so does check, before its attempts
         warnings.push_back(e.what());
     }
     if (group) {

@@ -448,6 +448,11 @@ TEST_CASE("sandboxrun check contains every attempt with every stock profile", "[
     INFO(leaky.out << leaky.err);
     CHECK(leaky.status == 1);
     CHECK(contains(leaky.out, "NOT CONTAINED  socket-netlink"));
+    // A --cgroup-parent every run would refuse is refused before the attempts (each failed on it, ~6 s).
+    Result parent = run(dir, {"check", "--cgroup-parent", "/nonexistent-sbx-parent", "--profile", "c-run"}, 60);
+    CHECK(parent.status == 125);
+    CHECK(contains(parent.err, "cgroup parent: /nonexistent-sbx-parent: No such file or directory"));
+    CHECK_FALSE(contains(parent.out, "CONTAINED"));
 }
 
 TEST_CASE("a stop signal ends sandboxrun check and learn, not just the run it arrived in", "[defense][check]") {
