@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <sstream>
 
@@ -828,6 +829,20 @@ std::string explain_policy(const Policy& policy) {
     root.insert("syscalls", toml::table{{"allow", std::move(allow)},
                                         {"errno", std::move(errnos)},
                                         {"socket_families", std::move(families)}});
+
+    // TOML holds only UTF-8 text: a path or value of other bytes would load
+    // back as another (toml++ prints the byte 0xff as U+00FF).
+    std::function<void(const toml::node&)> refuse_bytes = [&](const toml::node& n) {
+        if (auto* t = n.as_table())
+            for (auto&& [key, value] : *t) refuse_bytes(value);
+        else if (auto* a = n.as_array())
+            for (const toml::node& value : *a) refuse_bytes(value);
+        else if (auto* str = n.as_string())
+            for (std::size_t i = 0, len = 0; i < str->get().size(); i += len)
+                if ((len = utf8_length(str->get(), i)) == 0)
+                    throw Error(fmt::format("explain: {:?} is not UTF-8 text, which a profile cannot hold", str->get()));
+    };
+    refuse_bytes(root);
 
     std::ostringstream out;
     out << "# Effective policy of profile \"" << policy.name << "\", command-line overrides included.\n";

@@ -593,3 +593,13 @@ TEST_CASE("keys nested too deeply are refused, dots in strings are not counted",
     CHECK(p.env.set.at("A") == dots);
     CHECK(p.env.set.at("B") == "\"" + dots);
 }
+
+// TOML holds UTF-8 text only: toml++ printed the byte 0xff as U+00FF, which
+// loaded back as another value (a bind source that no longer existed).
+TEST_CASE("explain refuses a value that is not UTF-8 rather than print another", "[profile][explain]") {
+    Policy p = load_text("hostname = 'box'\n");
+    p.env.set["X"] = "caf\xc3\xa9";   // UTF-8: printed
+    CHECK(explain_policy(p).find("X = \"caf\xc3\xa9\"") != std::string::npos);
+    p.env.set["X"] = "\xff\xfe";
+    CHECK_THAT(error_of([&] { explain_policy(p); }), StartsWith("explain: \"\\xff\\xfe\" is not UTF-8 text"));
+}
