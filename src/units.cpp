@@ -69,7 +69,8 @@ std::pair<Number, std::string_view> split_number(std::string_view text, std::str
             if (point) n.divisor *= 10;
             // 10^30 is far beyond any size or duration; stop before u128 could wrap.
             if (n.digits > (u128(1) << 100) || n.divisor > (u128(1) << 100))
-                throw Error(fmt::format("bad {} \"{}\": too large", what, original));
+                throw Error(fmt::format("bad {} \"{}\": {}", what, original,
+                                        point ? "too many digits" : "too large"));
         } else if (c == '.' && !point) {
             point = true;
         } else {

@@ -123,6 +123,7 @@ TEST_CASE("parse_size rejects each bad form with the text in the message", "[pro
     CHECK_THAT(error_of([] { parse_size("1.5B"); }), StartsWith("bad size \"1.5B\": not a whole number of bytes"));
     CHECK_THAT(error_of([] { parse_size("1."); }), StartsWith("bad size \"1.\": expected a number"));
     CHECK_THAT(error_of([] { parse_size("99999999999TiB"); }), Contains("too large"));
+    CHECK_THAT(error_of([] { parse_size("1.0000000000000000000000000000000GiB"); }), Contains("too many digits"));
     CHECK_THAT(error_of([] { parse_size("1e3"); }), Contains("unknown unit \"e3\""));
 }
 
