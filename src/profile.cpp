@@ -729,6 +729,23 @@ void validate_policy(const Policy& policy) {
                                    w.source, w.target, w.origin);
         return std::nullopt;
     };
+    // Nor can one be made in a read-only bind where the host has none: that
+    // failed every run deep in setup (a profile --explain had accepted).
+    auto beneath_read_only = [&](const std::string& target) -> std::optional<std::string> {
+        const Bind* in = nullptr;   // the innermost mount holding it
+        for (const Bind& b : policy.fs.binds)
+            if (target != b.target && at_or_beneath(target, b.target) && (!in || b.target.size() > in->target.size()))
+                in = &b;
+        for (const Tmpfs& t : policy.fs.tmpfs)
+            if (in && target != t.target && at_or_beneath(target, t.target) && t.target.size() > in->target.size())
+                return std::nullopt;
+        struct stat st;
+        if (!in || in->writable || ::lstat((in->source + target.substr(in->target.size())).c_str(), &st) == 0)
+            return std::nullopt;
+        return fmt::format("its mount point cannot be made in {}, bound read-only from {} ({}), which has no {}; "
+                           "mount it elsewhere",
+                           in->target, in->source, in->origin, target.substr(in->target.size() + 1));
+    };
     for (const Bind& b : policy.fs.binds) {
         check_path(b.source, b.origin);
         check_path(b.target, b.origin);
@@ -736,17 +753,21 @@ void validate_policy(const Policy& policy) {
             throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
         if (auto why = beneath_writable(b.target))
             throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
-        struct stat st;
-        if (b.optional || ::stat(b.source.c_str(), &st) == 0) continue;
-        if (errno == ENOENT)
-            throw Error(fmt::format("{}: bind source {} does not exist: {}", b.origin, b.source, std::strerror(errno)));
-        throw Error(fmt::format("{}: bind source {}: {}", b.origin, b.source, std::strerror(errno)));
+        if (struct stat st; ::stat(b.source.c_str(), &st) != 0) {
+            if (b.optional) continue;
+            if (errno == ENOENT)
+                throw Error(fmt::format("{}: bind source {} does not exist: {}", b.origin, b.source, std::strerror(errno)));
+            throw Error(fmt::format("{}: bind source {}: {}", b.origin, b.source, std::strerror(errno)));
+        }
+        if (auto why = beneath_read_only(b.target))
+            throw Error(fmt::format("{}: bind target {}: {}", b.origin, b.target, *why));
     }
     for (const Tmpfs& t : policy.fs.tmpfs) {
         check_path(t.target, t.origin);
         if (auto why = reserved_target(policy.fs, t.target))
             throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
         if (auto why = beneath_writable(t.target)) throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
+        if (auto why = beneath_read_only(t.target)) throw Error(fmt::format("{}: tmpfs {}: {}", t.origin, t.target, *why));
         if (t.size == 0) throw Error(fmt::format("{}: tmpfs {}: size must be greater than 0", t.origin, t.target));
     }
     const std::string& workdir = policy.fs.workdir;
@@ -754,6 +775,8 @@ void validate_policy(const Policy& policy) {
     if (auto why = workdir_problem(workdir); why && policy.fs.cwd != CwdMode::none)
         throw Error(fmt::format("{}: {}: {}", policy.fs.workdir_origin, workdir, *why));
     if (auto why = beneath_writable(workdir); why && policy.fs.cwd != CwdMode::none)
+        throw Error(fmt::format("{}: {}: {}", policy.fs.workdir_origin, workdir, *why));
+    if (auto why = beneath_read_only(workdir); why && policy.fs.cwd != CwdMode::none)
         throw Error(fmt::format("{}: {}: {}", policy.fs.workdir_origin, workdir, *why));
     if (policy.fs.chdir) check_path(*policy.fs.chdir, "filesystem.chdir");
     for (const auto& [name, value] : policy.env.set) check_environment_value(name, value);

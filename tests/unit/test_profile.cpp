@@ -444,9 +444,18 @@ TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its o
     CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\ntmpfs = { \"/data/t\" = \"1MiB\" }"), StartsWith("p.toml:3:23: tmpfs /data/t: its mount point"));
     CHECK_THAT(validate_error("[filesystem]\nrw = [\"/tmp:/data\"]\nworkdir = \"/data/w\""), StartsWith("p.toml:3:11: filesystem.workdir: /data/w: its mount point"));
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nrw = [\"/tmp:/data\"]\nro = [\"/etc:/data2\", \"/var:/x/data\"]")));
-    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"/etc:/data/etc\"]")));   // read-only: made nowhere on the host
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"/etc:/data/lib\"]")));   // read-only: made nowhere on the host
+    // In a read-only bind a mount point can be made nowhere: the host must have it.
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\", \"/etc:/data/no-such-sbx\"]"),
+               StartsWith("p.toml:2:21: bind target /data/no-such-sbx: its mount point cannot be made in /data, bound "
+                          "read-only from /usr (p.toml:2:7), which has no no-such-sbx"));
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\"]\ntmpfs = { \"/data/t\" = \"1MiB\" }"), StartsWith("p.toml:3:23: tmpfs /data/t: its mount point cannot be made"));
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\"]\nworkdir = \"/data/w\""), StartsWith("p.toml:3:11: filesystem.workdir: /data/w: its mount point cannot be made"));
+    CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\", \"?/etc:/data/none\"]"), StartsWith("p.toml:2:21: bind target /data/none: its mount point cannot be made"));
+    // (An optional bind without its source is left out; beneath a tmpfs a mount point can be made.)
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"?/no-such-sbx-src:/data/none\", \"/etc:/data/lib/etc\"]\ntmpfs = { \"/data/lib\" = \"1MiB\" }")));
     // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
-    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/etc:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/t\" = \"1MiB\" }\nworkdir = \"/dev/w\"")));
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/usr:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/lib\" = \"1MiB\" }\nworkdir = \"/dev/w\"")));
 }
 
 TEST_CASE("profiles on disk: search order, paths, relative extends, where it looked", "[profile][resolver]") {
