@@ -76,8 +76,8 @@ struct LimitOption {
 // Same order as Options::limits.
 constexpr LimitOption limit_options[7] = {
     {"--cpu-time", "DUR", "CPU time of all processes and threads together", &Limits::cpu_time, nullptr, false},
-    {"--wall-time", "DUR", "real time from the command's start to its end (what it leaves behind is killed)", &Limits::wall_time, nullptr,
-     false},
+    {"--wall-time", "DUR", "real time from the command's start to its end (what it leaves behind is killed)",
+     &Limits::wall_time, nullptr, false},
     {"--memory", "SIZE", "memory of all processes together (cgroup; RLIMIT_AS without cgroups)", nullptr,
      &Limits::memory, true},
     {"--processes", "N", "processes and threads alive at once", nullptr, &Limits::processes, false},

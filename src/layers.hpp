@@ -353,13 +353,13 @@ struct ChildFailure {
 // kernel.apparmor_restrict_unprivileged_userns = 1, read from `sysctl`); "" otherwise.
 std::string userns_restriction_hint(const std::string& failure,
                                     const char* sysctl = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-// ---- report.cpp ----------------------------------------------------------------
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
-std::size_t utf8_length(const std::string& s, std::size_t i);
-
 // Which namespace count limits (/proc/sys/user/max_*_namespaces) are 0, for
 // an ENOSPC from clone3 or unshare: the user namespace is not the only one.
 std::string namespace_count_limits(const std::string& dir = "/proc/sys/user");
+
+// ---- report.cpp ----------------------------------------------------------------
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
+std::size_t utf8_length(const std::string& s, std::size_t i);
 
 // ---- target.cpp: the target's own steps, ending in execve --------------------
 // Runs sharing pid 1's memory and fd table (CLONE_VM | CLONE_VFORK |

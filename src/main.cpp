@@ -22,7 +22,7 @@
 namespace {
 
 // What we print is what a judge saves (`--explain > judge.toml`): a write
-// that failed (disk full, a closed stdout) must not pass for done.
+// that failed (a full disk) must not pass for done.
 int flushed(int status) {
     if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
     std::fprintf(stderr, "sandboxrun: writing to stdout: %s\n", std::strerror(errno));
