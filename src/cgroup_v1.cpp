@@ -166,6 +166,16 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
     }
     if (limits.processes)   // + pid 1, ours
         cg->limits_processes = cg->set_limit("processes", "pids", "pids.max", std::to_string(*limits.processes + 1), false);
+    // (A judge's slice may hold the run below what it asked for.)
+    for (const auto& h : hierarchies) {
+        auto carries = [&](const char* c) { return std::ranges::count(h.controllers, c) > 0; };
+        if (cg->limits_memory && carries("memory"))
+            if (auto w = held_above(h.parent_dir, "memory.limit_in_bytes", "memory", *limits.memory, *limits.memory))
+                warnings.push_back(*w);
+        if (cg->limits_processes && carries("pids"))
+            if (auto w = held_above(h.parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
+                warnings.push_back(*w);
+    }
     return cg;
 }
 

@@ -204,6 +204,12 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
         if (!has("pids")) cg->not_available("processes", "pids", parent_dir);
         else cg->limits_processes = cg->set_limit("processes", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
     }
+    // (A judge's slice may hold the run below what it asked for.)
+    if (cg->limits_memory)
+        if (auto w = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory)) warnings.push_back(*w);
+    if (cg->limits_processes)
+        if (auto w = held_above(parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
+            warnings.push_back(*w);
     return cg;
 }
 

@@ -186,3 +186,26 @@ TEST_CASE("cleanup --cgroup-parent sweeps stale groups there; a bad parent is re
     CHECK(r.status == 125);
     CHECK(r.err.find("cgroup parent \"/proc\": /proc is on no cgroup or cgroup2 mount") != std::string::npos);
 }
+
+TEST_CASE("a parent that holds the run below its limits is named in the warnings", "[limits][cgroup-parent]") {
+    if (skip_unless_root()) return;
+    Parent parent;
+    if (!parent.usable()) return;
+    // A judge's slice with MemoryMax=32M and TasksMax=10, the run asking for more.
+    for (const auto& d : parent.dirs()) {
+        for (const char* memory : {"memory.limit_in_bytes", "memory.max"})
+            if (fs::exists(d / memory)) std::ofstream(d / memory) << (32 << 20);
+        if (fs::exists(d / "pids.max")) std::ofstream(d / "pids.max") << 10;
+    }
+    WorkDir dir;
+    Result r = run(dir, {"--profile", "c", "--memory", "64MiB", "--processes", "100", "--cgroup-parent", parent.value(),
+                         "--", "/bin/true"});
+    INFO(r.err << r.report);
+    CHECK(verdict(r) == "ok");
+    CHECK(r.report.find("holds the run (and what else is beneath it) to 33554432, below its limit of 67108864") != std::string::npos);
+    CHECK(r.report.find("holds the run (and what else is beneath it) to 10, below its limit of 100") != std::string::npos);
+    // Limits at or below the parent's: no warning.
+    Result fits = run(dir, {"--profile", "c", "--memory", "16MiB", "--processes", "5", "--cgroup-parent", parent.value(),
+                            "--", "/bin/true"});
+    CHECK(fits.report.find("holds the run") == std::string::npos);
+}
