@@ -181,7 +181,7 @@ UidRange parse_uid_range(const std::string& text, const char* source) {
 
 // A subcommand refuses what it would ignore: a judge's script must not take
 // the option for done (check runs programs of its own). (--report and --meta
-// are let pass: no subcommand writes them, as the man page says.)
+// are let pass to the subcommands: none writes them, as the man page says.)
 void refuse_ignored(const CLI::App& app, const Invocation& inv) {
     struct Ignored {
         Command command;
@@ -194,7 +194,7 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
         {Command::check, "check", false, {"--stdin", "--stdout", "--stderr", "--explain"}},
         {Command::learn, "learn", true, {"--explain"}},
         // (A judge passing it by mistake would take the policy for the output of an `ok` run.)
-        {Command::explain, "--explain", false, {"--stdin", "--stdout", "--stderr"}},
+        {Command::explain, "--explain", false, {"--stdin", "--stdout", "--stderr", "--report", "--meta"}},
     };
     for (const Ignored& s : subcommands) {
         if (s.command != inv.command) continue;

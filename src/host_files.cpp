@@ -77,11 +77,13 @@ std::optional<std::string> lexical(std::string_view rel, bool clamp = false) {
 // the run's wall limit (an interactor that died before opening it must not
 // hang the judge). The stop signals we hold must end that wait (a judge's
 // timeout): one already pending ends it at once; one that comes while we
-// wait (or the wall limit's timer signal) jumps out of the open through a
-// handler, whether it lands in the open or just before it.
+// wait (or the wall limit's timer) jumps out of the open through a handler,
+// whether it lands in the open or just before it.
 sigjmp_buf fifo_wait;
-volatile sig_atomic_t fifo_woken_by = 0;
+volatile sig_atomic_t fifo_woken_by = 0;   // the signal, or -1 for our timer
 UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::optional<std::chrono::milliseconds> limit) {
+    sigset_t held;
+    sigprocmask(SIG_SETMASK, nullptr, &held);
     const sigset_t stop = hold_stop_signals();
     auto stopped = [&] {
         return Error(std::string(option) + ": " + path + ": stopped by a signal while waiting for the FIFO's other end");
@@ -90,51 +92,67 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
     sigpending(&pending);
     for (int sig = 1; sig < NSIG; ++sig)
         if (sigismember(&stop, sig) == 1 && sigismember(&pending, sig) == 1) throw stopped();
-    // The timer's signal: one no one else sends us (SIGALRM is a stop signal).
-    const int timer_signal = SIGRTMIN;
-    sigset_t wake_on = stop, timer_only;
-    sigemptyset(&timer_only);
-    sigaddset(&timer_only, timer_signal);
-    if (limit) sigaddset(&wake_on, timer_signal);
     struct sigaction wake {}, old[NSIG];
-    wake.sa_handler = [](int sig) {
-        fifo_woken_by = sig;
+    wake.sa_flags = SA_SIGINFO;
+    wake.sa_sigaction = [](int sig, siginfo_t* si, void*) {
+        fifo_woken_by = si->si_code == SI_TIMER ? -1 : sig;
         siglongjmp(fifo_wait, 1);
     };
+    // The timer's signal is a stop signal too; its si_code tells it from a judge's.
+    const int timer_signal = SIGRTMIN;
+    sigset_t caught;   // (one the caller ignores stays ignored, but for our timer's)
+    sigemptyset(&caught);
     for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&wake_on, sig) == 1) sigaction(sig, &wake, &old[sig]);
+        if (sigismember(&stop, sig) == 1 && sigaction(sig, nullptr, &old[sig]) == 0 &&
+            (old[sig].sa_handler != SIG_IGN || (limit && sig == timer_signal))) {
+            sigaddset(&caught, sig);
+            sigaction(sig, &wake, nullptr);
+        }
     timer_t timer{};
-    bool timed = false;
     if (limit) {
         sigevent ev{};
         ev.sigev_notify = SIGEV_SIGNAL;
         ev.sigev_signo = timer_signal;
         const itimerspec once{{0, 0}, {static_cast<time_t>(limit->count() / 1000), limit->count() % 1000 * 1'000'000}};
-        timed = timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0;
-        if (timed && timer_settime(timer, 0, &once, nullptr) != 0) throw sys_error(std::string(option) + ": timer", path);
+        if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 || timer_settime(timer, 0, &once, nullptr) != 0) {
+            const int err = errno;
+            for (int sig = 1; sig < NSIG; ++sig)
+                if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
+            throw sys_error(std::string(option) + ": " + path + ": a timer for the wall limit", {}, err);
+        }
     }
     volatile int fd = -1, err = 0;   // volatile: kept across the jump
     fifo_woken_by = 0;
     if (sigsetjmp(fifo_wait, 1) == 0) {   // 1: the jump puts the held mask back
-        sigprocmask(SIG_UNBLOCK, &wake_on, nullptr);
+        sigprocmask(SIG_UNBLOCK, &stop, nullptr);
         fd = open(path.c_str(), flags | O_CLOEXEC, 0644);
         err = errno;
-        sigprocmask(SIG_BLOCK, &wake_on, nullptr);
+        sigprocmask(SIG_BLOCK, &stop, nullptr);
     } else {
         if (fd >= 0) close(fd);
         fd = -1;
         err = EINTR;
     }
-    if (timed) {   // (its signal, if it came after the open, is taken while still held)
+    if (limit) {
         timer_delete(timer);
+        // Its signal, if it came after the open, is taken; a judge's of that
+        // number stays pending for the run to stop on.
+        sigset_t timer_only;
+        sigemptyset(&timer_only);
+        sigaddset(&timer_only, timer_signal);
+        siginfo_t si{};
         const timespec now{};
-        while (sigtimedwait(&timer_only, nullptr, &now) > 0) {
-        }
+        while (sigtimedwait(&timer_only, &si, &now) > 0)
+            if (si.si_code != SI_TIMER) {
+                raise(timer_signal);
+                break;
+            }
     }
     for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&wake_on, sig) == 1) sigaction(sig, &old[sig], nullptr);
-    if (limit) sigprocmask(SIG_UNBLOCK, &timer_only, nullptr);
-    if (fd < 0 && err == EINTR && fifo_woken_by == timer_signal)
+        if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
+    sigprocmask(SIG_SETMASK, &held, nullptr);
+    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    if (fd < 0 && err == EINTR && fifo_woken_by == -1)
         throw Error(fmt::format("{}: {}: its other end did not open within the wall limit ({} ms)", option, path,
                                 limit->count()));
     if (fd < 0 && err == EINTR) throw stopped();

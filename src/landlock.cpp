@@ -74,19 +74,23 @@ bool plain_device(const struct stat& st) {
 }
 
 // The program's stdio files may lie outside its root (--stdin FILE, an
-// inherited file, the host's /dev/null). Reopening one through /dev/stdin
-// (/proc/self/fd/0), as Node's readFileSync('/dev/stdin') does, gets what
-// the fd already gives.
+// inherited file or FIFO, the host's /dev/null or terminal). Reopening one
+// through /dev/stdin (/proc/self/fd/0), as Node's readFileSync('/dev/stdin')
+// does, gets what the fd already gives.
 void allow_stdio(int ruleset, int abi) {
     for (int fd = 0; fd <= 2; ++fd) {
         struct stat st {};
         int flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || plain_device(st))) continue;
+        if (flags < 0 || fstat(fd, &st) != 0 ||
+            !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || plain_device(st) || (S_ISCHR(st.st_mode) && isatty(fd))))
+            continue;
         std::uint64_t access = 0;
         if ((flags & O_ACCMODE) != O_WRONLY) access |= fs_read_file;
         if ((flags & O_ACCMODE) != O_RDONLY) access |= fs_write_file | (abi >= 3 ? fs_truncate : 0);
         PathBeneathAttr attr{access, fd};
-        if (syscall(SYS_landlock_add_rule, ruleset, rule_path_beneath, &attr, 0) != 0)
+        // (A pipe is no FIFO of a file system: it has no path to allow, nor needs one.)
+        if (syscall(SYS_landlock_add_rule, ruleset, rule_path_beneath, &attr, 0) != 0 &&
+            !(errno == EBADFD && S_ISFIFO(st.st_mode)))
             throw sys_error("landlock: add rule for stdio fd " + std::to_string(fd));
     }
 }

@@ -451,7 +451,13 @@ void refuse_deep_keys(std::string_view text, const std::string& source) {
         if (c == '\n') ++line, line_start = i + 1;
         if (!quote.empty()) {
             if (c == '\\' && quote[0] == '"' && i + 1 < text.size() && text[i + 1] != '\n') ++i;
-            else if (text.substr(i).starts_with(quote)) i += quote.size() - 1, quote = {};
+            else if (text.substr(i).starts_with(quote)) {
+                // A multi-line string may end in one or two quotes of its own ("""a"""").
+                i += quote.size() - 1;
+                for (int extra = 0; quote.size() == 3 && extra < 2 && i + 1 < text.size() && text[i + 1] == quote[0]; ++extra)
+                    ++i;
+                quote = {};
+            }
         } else if (c == '#') {
             while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
         } else if (c == '"' || c == '\'') {
@@ -734,7 +740,8 @@ void validate_policy(const Policy& policy) {
     auto beneath_read_only = [&](const std::string& target) -> std::optional<std::string> {
         const Bind* in = nullptr;   // the innermost mount holding it
         for (const Bind& b : policy.fs.binds)
-            if (target != b.target && at_or_beneath(target, b.target) && (!in || b.target.size() > in->target.size()))
+            if (target != b.target && at_or_beneath(target, b.target) && (!in || b.target.size() > in->target.size()) &&
+                !(b.optional && ::access(b.source.c_str(), F_OK) != 0))   // (left out: no mount there)
                 in = &b;
         for (const Tmpfs& t : policy.fs.tmpfs)
             if (in && target != t.target && at_or_beneath(target, t.target) && t.target.size() > in->target.size())

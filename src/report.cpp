@@ -76,6 +76,15 @@ std::size_t utf8_length(const std::string& s, std::size_t i) {
     return n;
 }
 
+std::string signal_name(int sig) {
+    if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+    if (sig == SIGRTMIN) return "SIGRTMIN";
+    if (sig > SIGRTMIN && sig <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", sig - SIGRTMIN);
+    // 32 and 33: the kernel's first real-time signals, which glibc keeps for itself.
+    if (sig > 0 && sig < SIGRTMIN) return fmt::format("SIG{}", sig);
+    return "";
+}
+
 namespace {
 
 // The isolate-style one-line summary when the supervisor gave none.
@@ -166,13 +175,8 @@ std::string us_as_seconds(std::uint64_t us) {
 }
 
 std::string signal_name_json(const std::optional<int>& sig) {
-    if (!sig) return "null";
-    if (const char* abbrev = sigabbrev_np(*sig)) return json_string(std::string("SIG") + abbrev);
-    if (*sig == SIGRTMIN) return json_string("SIGRTMIN");
-    if (*sig > SIGRTMIN && *sig <= SIGRTMAX) return json_string(fmt::format("SIGRTMIN+{}", *sig - SIGRTMIN));
-    // 32 and 33: the kernel's first real-time signals, which glibc keeps for itself.
-    if (*sig > 0 && *sig < SIGRTMIN) return json_string(fmt::format("SIG{}", *sig));
-    return "null";
+    const std::string name = sig ? signal_name(*sig) : "";
+    return name.empty() ? "null" : json_string(name);
 }
 
 std::string syscall_json(const Report& r) {

@@ -438,7 +438,7 @@ int Run::execute() {
     signal_fd_.reset(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
     if (signalfd_siginfo si{}; read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
         report_.stopped_by = static_cast<int>(si.ssi_signo);
-        throw Error(fmt::format("stopped by SIG{} before the run started", sigabbrev_np(report_.stopped_by)));
+        throw Error(fmt::format("stopped by {} before the run started", signal_name(report_.stopped_by)));
     }
 
     UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
@@ -704,8 +704,8 @@ void Run::watch() {
                     late_stop_ = static_cast<int>(si.ssi_signo);
                 } else {
                     report_.stopped_by = static_cast<int>(si.ssi_signo);
-                    report_.message = fmt::format("stopped by SIG{}; the run was killed",
-                                                  sigabbrev_np(static_cast<int>(si.ssi_signo)));
+                    report_.message = fmt::format("stopped by {}; the run was killed",
+                                                  signal_name(static_cast<int>(si.ssi_signo)));
                     report_.evidence.sandbox_failed = true;
                 }
                 kill_run();
@@ -838,6 +838,7 @@ sigset_t hold_stop_signals() {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF,
                     SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT})
         sigaddset(&stop, sig);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&stop, sig);   // (their default ends a process too)
     sigprocmask(SIG_BLOCK, &stop, nullptr);
     return stop;
 }

@@ -453,6 +453,7 @@ TEST_CASE("validate_policy refuses binds and tmpfs where sandboxrun mounts its o
     CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\"]\nworkdir = \"/data/w\""), StartsWith("p.toml:3:11: filesystem.workdir: /data/w: its mount point cannot be made"));
     CHECK_THAT(validate_error("[filesystem]\nro = [\"/usr:/data\", \"?/etc:/data/none\"]"), StartsWith("p.toml:2:21: bind target /data/none: its mount point cannot be made"));
     // (An optional bind without its source is left out; beneath a tmpfs a mount point can be made.)
+    CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"?/no-such-sbx-src:/opt/x\"]\ntmpfs = { \"/opt/x/t\" = \"1MiB\" }")));
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nro = [\"/usr:/data\", \"?/no-such-sbx-src:/data/none\", \"/etc:/data/lib/etc\"]\ntmpfs = { \"/data/lib\" = \"1MiB\" }")));
     // Where sandboxrun mounts nothing of its own, the same targets are the operator's.
     CHECK_NOTHROW(validate_policy(load_text("[filesystem]\nproc = false\ncwd = \"none\"\nro = [\"/etc:/proc\", \"/usr:/box\", \"/etc:/sys\"]\ntmpfs = { \"/dev/shm\" = \"1MiB\", \"/procx\" = \"1MiB\", \"/box/lib\" = \"1MiB\" }\nworkdir = \"/dev/w\"")));
@@ -595,6 +596,10 @@ TEST_CASE("keys nested too deeply are refused, dots in strings are not counted",
     for (int i = 0; i < 300000; ++i) deep += "a.";
     CHECK_THAT(load_error("\n[" + deep + "a]\n"), StartsWith("p.toml:2:8195: more than 4096 '.' outside strings"));
     CHECK_THAT(load_error("x = 1\n" + deep + "a = 1\n"), StartsWith("p.toml:2:8194: more than 4096"));
+
+    // A multi-line string that ends in quotes of its own ("""a"""") still ends there.
+    CHECK_THAT(load_error("s = \"\"\"a\"\"\"\"\n" + deep + "a = 1\n"), StartsWith("p.toml:2:8194: more than 4096"));
+    CHECK_THAT(load_error("s = '''a'''''\n" + deep + "a = 1\n"), StartsWith("p.toml:2:8194: more than 4096"));
 
     std::string dots(20000, '.');
     Policy p = load_text("description = \"" + dots + "\" # " + dots + "\nhostname = 'a'\n[environment.set]\nA = '''" +
