@@ -194,7 +194,7 @@ void refuse_ignored(const CLI::App& app, const Invocation& inv) {
         {Command::check, "check", false, {"--stdin", "--stdout", "--stderr", "--explain"}},
         {Command::learn, "learn", true, {"--explain"}},
         // (A judge passing it by mistake would take the policy for the output of an `ok` run.)
-        {Command::explain, "--explain", false, {"--stdin", "--stdout", "--stderr", "--report", "--meta"}},
+        {Command::explain, "--explain", false, {"--stdin", "--stdout", "--stderr"}},
     };
     for (const Ignored& s : subcommands) {
         if (s.command != inv.command) continue;
@@ -542,6 +542,13 @@ Invocation parse_command_line(int argc, char** argv) {
         set_path("--stdin", o.stdin_path, inv.stdin_path);
         set_path("--stdout", o.stdout_path, inv.stdout_path);
         set_path("--stderr", o.stderr_path, inv.stderr_path);
+        // Our own stdout or stderr is the caller's file, as inherited (opened
+        // again it would be truncated: a judge's 2>>log lost its lines).
+        for (auto [option, path, own] :
+             {std::tuple{"--stdout", &inv.stdout_path, 1}, std::tuple{"--stderr", &inv.stderr_path, 2}})
+            if (const int fd = *path ? caller_output_fd(**path) : -1; fd == own) path->reset();
+            else if (fd >= 0) throw Error(fmt::format("{} {}: the caller's other stream; redirect it in the shell ({})",
+                                                      option, **path, own == 1 ? "1>&2" : "2>&1"));
         refuse_shared_files(inv);
         refuse_ignored(app, inv);
         inv.uid_range = parse_uid_range(o.uid_range, option_value(option_args, "--uid-range") ? "--uid-range" : "SANDBOXRUN_UID_RANGE");

@@ -352,9 +352,8 @@ void refuse_kernel_files(const std::string& dir, const std::string& path, const 
         throw Error(fmt::format("{}: {}: refused: a file of /proc or /sys is a kernel setting", option, path));
 }
 
-// --report /dev/stdout: our own stdout or stderr, the caller's open file,
-// written through as it is (no run put anything at it; its name may be
-// one a run could replace). -1 for any other path.
+}  // namespace
+
 int caller_output_fd(const std::string& path) {
     for (int fd : {1, 2})
         for (const std::string& name : {fd == 1 ? std::string("/dev/stdout") : std::string("/dev/stderr"),
@@ -362,8 +361,6 @@ int caller_output_fd(const std::string& path) {
             if (path == name) return fd;
     return -1;
 }
-
-}  // namespace
 
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
     std::optional<WritablePath> where = WritableDirs(policy).find(path);

@@ -47,6 +47,10 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
 // Writes --report/--meta after the run: beneath a writable directory as a new
 // file renamed over the name, elsewhere (a pipe, /dev/stdout) opened as given.
 void write_host_file(const std::string& path, const std::string& text, const char* option, const Policy& policy);
+// 1 or 2 when `path` names our own stdout or stderr (/dev/stdout, /dev/fd/2,
+// /proc/self/fd/1...), the caller's open file: written through as it is,
+// never opened again (that would truncate it); -1 for any other path.
+int caller_output_fd(const std::string& path);
 // Removes (beneath a writable directory) or empties (a regular file elsewhere)
 // what an earlier run left at --report/--meta, so that a judge never reads a
 // stale verdict if this run ends without writing one (SIGKILL). Best effort;

@@ -802,6 +802,13 @@ TEST_CASE("bad input: one clear message, exit 125/126/127, nothing left behind")
     CHECK(few.status == 125);
     CHECK(contains(few.err, "Too many open files"));
     CHECK_FALSE(contains(few.err, "idmapped"));
+    // --stderr /dev/stderr is the judge's own log, kept as it is (opened again it was truncated).
+    Result log = run(dir, {"--stderr", "/dev/stderr", "--", "/bin/sh", "-c", "echo from the run >&2"}, 60, "", [] {
+        [[maybe_unused]] ssize_t n = write(2, "judge log\n", 10);
+    });
+    CHECK(log.status == 0);
+    CHECK(log.err == "judge log\nfrom the run\n");
+    CHECK(run(dir, {"--stdout", "/dev/stderr", "--", "/bin/true"}).status == 125);   // (1>&2 in the shell)
     // /dev/null for several of them spoils nothing (a compile step's).
     Result null = run(dir, {"--stdin", "/dev/null", "--stdout", "/dev/null", "--stderr", "/dev/null", "--meta",
                             "/dev/null", "--", "/bin/true"});

@@ -240,7 +240,6 @@ TEST_CASE("cli: explain, subcommands, missing command", "[cli]") {
     CHECK(parse_error({"learn", "--explain", "--", "true"}) == "learn does not take --explain");
     CHECK(parse_error({"--explain", "--", "./main"}) == "--explain takes no command");
     CHECK(parse_error({"--explain", "--stdin", "in.txt"}) == "--explain does not take --stdin");
-    CHECK(parse_error({"--explain", "--report", "r.json"}) == "--explain does not take --report");
 }
 
 TEST_CASE("cli: bad values name the option and the value", "[cli]") {
