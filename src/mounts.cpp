@@ -543,9 +543,12 @@ void tidy_below(int fd, Walk& w, int depth) {
             continue;
         }
         if (!S_ISREG(st.st_mode)) continue;
-        // (Data written within the tick the run began in counts: a short run
-        // on a coarse clock may write all of it there.)
-        const bool written = !since(w.began, st.st_mtim);
+        // Written after the tick the run began in: the last run's file, left
+        // at the limit within that tick, is not this one's (a correct run was
+        // output_limit), nor one whose mtime a run set ahead (utime; the
+        // inode change time it cannot). What a run writes to the limit within
+        // its first tick is missed; it reads as cut output, not as a verdict.
+        const bool written = since(st.st_mtim, w.began) && since(st.st_ctim, w.began);
         if (w.file_size && written && static_cast<std::uint64_t>(st.st_size) == *w.file_size) w.done.file_at_limit = true;
         bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
         if (setid && since(st.st_ctim, w.began) && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;

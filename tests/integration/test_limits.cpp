@@ -401,11 +401,12 @@ TEST_CASE("an output flood stops at the file-size limit", "[limits]") {
     CHECK(fs::file_size(dir.path() / "output.txt") == (1u << 20));
     CHECK(verdict(cut) == "output_limit");
     // (A file of its own: where the work dir takes no idmapped mount, as in
-    // the VM's tmpfs, the last run's file is another uid's. And the last
-    // run's file at the limit gone: written within the clock tick this run
-    // began in, as a fast unprivileged run may be, it would count as this one's.)
-    fs::remove(dir.path() / "output.txt");
+    // the VM's tmpfs, the last run's file is another uid's.) The last run's
+    // file at the limit is not this one's, even with its mtime set ahead
+    // (utime: it made every later run in the directory output_limit).
     fs::remove(dir.path() / "big");
+    const timespec ahead[2] = {{4102444800, 0}, {4102444800, 0}};   // 2100-01-01
+    REQUIRE(utimensat(AT_FDCWD, (dir.path() / "output.txt").c_str(), ahead, 0) == 0);
     Result fine = run(dir, {"--profile", "c", "--file-size", "1MiB", "--", "/bin/sh", "-c", "head -c 1048575 /dev/zero > fine.txt"});
     INFO(fine.err);
     CHECK(verdict(fine) == "ok");
