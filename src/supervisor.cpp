@@ -329,13 +329,16 @@ int Run::execute() {
     // fds (unprivileged, its uid is their owner's): their modes are put back.
     // (Through fds of their own: as root the run's may be reopened through a
     // read-only idmapped mount, where a mode cannot be put back.)
+    // So are inherited ones the caller owns (unprivileged, the run's uid):
+    // `< tests/1.in` left at mode 000, a terminal left 0666 for anyone to read.
     struct StdioFile {
         UniqueFd fd;
         const std::optional<std::string>& path;
+        const char* inherited;   // what it is, when no path names it
         std::optional<ModeRecord> mode{};
-    } stdio_files[] = {{UniqueFd(fcntl(in.get(), F_DUPFD_CLOEXEC, 3)), inv_.stdin_path},
-                       {UniqueFd(fcntl(out.get(), F_DUPFD_CLOEXEC, 3)), inv_.stdout_path},
-                       {UniqueFd(fcntl(err.get(), F_DUPFD_CLOEXEC, 3)), inv_.stderr_path}};
+    } stdio_files[] = {{UniqueFd(fcntl(in.get() >= 0 ? in.get() : 0, F_DUPFD_CLOEXEC, 3)), inv_.stdin_path, "stdin"},
+                       {UniqueFd(fcntl(out.get() >= 0 ? out.get() : 1, F_DUPFD_CLOEXEC, 3)), inv_.stdout_path, "stdout"},
+                       {UniqueFd(fcntl(err.get() >= 0 ? err.get() : 2, F_DUPFD_CLOEXEC, 3)), inv_.stderr_path, "stderr"}};
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -369,7 +372,10 @@ int Run::execute() {
         for (const OutputRelay& r : relays_) let_run_reopen(r.run_end(), true, plan, id);
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)
-        if (struct stat st {}; f.fd.get() >= 0 && fstat(f.fd.get(), &st) == 0) f.mode.emplace(st);
+        if (struct stat st {}; f.fd.get() >= 0 && fstat(f.fd.get(), &st) == 0 &&
+                               (f.path || (!id.privileged && st.st_uid == getuid() &&
+                                           (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || isatty(f.fd.get())))))
+            f.mode.emplace(st);
     const auto unshared = [](const ModeRecord& r) { return !r.shared(); };
     if (std::any_of(plan.modes.begin(), plan.modes.end(), unshared) ||
         std::any_of(std::begin(stdio_files), std::end(stdio_files), [&](const StdioFile& f) { return f.mode && unshared(*f.mode); }))
@@ -576,7 +582,9 @@ int Run::execute() {
         if (!f.mode || fstat(f.fd.get(), &st) != 0) continue;
         if (const mode_t put_back = f.mode->put_back(st.st_mode & 07777);
             (st.st_mode & 07777) != put_back && fchmod(f.fd.get(), put_back) == 0)
-            report_.warnings.push_back("the run changed the mode of " + *f.path + "; put back");
+            report_.warnings.push_back("the run changed the mode of " +
+                                       (f.path ? *f.path : std::string("the caller's ") + f.inherited) + "; put back");
+        if (!f.path) continue;
         // In the work dir the run may have put something else at the name (a
         // link to /etc/shadow for a judge that reads the output back as root).
         const bool runs_write_there = [&] {

@@ -293,6 +293,24 @@ TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wai
     CHECK(contains(unread.err, "did not open within the wall limit"));
 }
 
+TEST_CASE("an inherited stdin file keeps its mode, whoever the run is", "[defense]") {
+    // Unprivileged the run is the judge's uid, the owner of `< tests/1.in`:
+    // its chmod 000 lasted, and failed every later run on that input.
+    WorkDir dir, tests;
+    tests.write("1.in", "input\n");
+    fs::path input = tests.path() / "1.in";
+    if (run_as() > 0) REQUIRE(chown(input.c_str(), run_as(), run_as()) == 0);
+    fs::permissions(input, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    Result r = run(dir, {"--profile", "c", "--", "/bin/sh", "-c", "chmod 000 /dev/stdin; cat"}, 60, "", [&] {
+        if (int fd = open(input.c_str(), O_RDONLY); fd >= 0) dup2(fd, 0);
+    });
+    INFO(r.err << r.report);
+    struct stat st {};
+    REQUIRE(stat(input.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0644);
+    if (unprivileged()) CHECK(contains(r.report, "the run changed the mode of the caller's stdin; put back"));
+}
+
 TEST_CASE("flags the run sets on an inherited pipe stay off the caller's end of it", "[defense]") {
     WorkDir dir;
     dir.add_program("set_nonblock");
