@@ -32,7 +32,9 @@ constexpr const char* dev_nodes[] = {"null", "zero", "full", "random", "urandom"
 constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", "keys", "pressure"};
 // procfs files that show the whole host (kernel memory, every task's timers and
 // scheduling): hidden under /dev/null, which nodev makes unopenable.
-constexpr const char* proc_masked[] = {"kcore", "timer_list", "timer_stats", "sched_debug", "latency_stats"};
+// keys, key-users: unprivileged the run is the caller's uid, which may view
+// the caller's keys (a judge's token) by their default permissions.
+constexpr const char* proc_masked[] = {"kcore", "timer_list", "timer_stats", "sched_debug", "latency_stats", "keys", "key-users"};
 
 std::size_t depth(const std::string& path) {
     return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));

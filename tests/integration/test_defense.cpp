@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -292,6 +293,26 @@ TEST_CASE("/proc/sys and friends are read-only, host-wide /proc files masked, /s
     INFO(ro.out << ro.err);
     check_contained(ro);
     CHECK(contains(ro.out, "CONTAINED write /sys/"));
+}
+
+TEST_CASE("the caller's keys are not listed to the run", "[defense]") {
+    // Unprivileged the run is the caller's uid: /proc/keys listed the judge's session keyring.
+    WorkDir dir;
+    // (Keys of the runner's uid: made in a child that became it; their
+    // default permissions let that uid view them whatever its keyrings.)
+    if (pid_t pid = fork(); pid == 0) {
+        if (run_as() > 0 && (setresgid(run_as(), run_as(), run_as()) != 0 || setresuid(run_as(), run_as(), run_as()) != 0))
+            _exit(1);
+        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "sbx-judge-session");
+        _exit(syscall(SYS_add_key, "user", "sbx-judge-token", "secret", 6, KEY_SPEC_SESSION_KEYRING) > 0 ? 0 : 1);
+    } else {
+        int st = 0;
+        waitpid(pid, &st, 0);
+        REQUIRE((WIFEXITED(st) && WEXITSTATUS(st) == 0));
+    }
+    Result r = run(dir, {"--profile", "c", "--", "/bin/cat", "/proc/keys", "/proc/key-users"});
+    INFO(r.out << r.err);
+    CHECK_FALSE(contains(r.out, "sbx-judge"));   // (masked: reading them fails)
 }
 
 TEST_CASE("setuid-root and file-capability binaries gain nothing", "[defense]") {
