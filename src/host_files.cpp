@@ -365,13 +365,16 @@ int caller_output_fd(const std::string& path) {
 UniqueFd open_host_file(const std::string& path, int flags, const char* option, const Policy& policy) {
     std::optional<WritablePath> where = WritableDirs(policy).find(path);
     if (!where) return open_operator_path(path, flags, option, policy.limits.wall_time);
-    // Non-blocking until it is known to be a regular file: a planted FIFO would block us.
-    UniqueFd fd(openat_beneath(*where, flags | O_NONBLOCK));
+    // Non-blocking until it is known to be a regular file: a planted FIFO would
+    // block us. Not truncated before it is known to be this name's alone.
+    UniqueFd fd(openat_beneath(*where, (flags & ~O_TRUNC) | O_NONBLOCK));
     const int err = errno;
     struct stat st {};
     const bool regular = fd.get() >= 0 && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode);
     // An output file: what a run left at its name instead (a link, a
-    // directory, a FIFO) is replaced, or it would fail every later run.
+    // directory, a FIFO; a hard link to the judge's answer file, which the
+    // output would overwrite) is replaced, or it would fail every later run.
+    if (regular && (flags & O_CREAT) && st.st_nlink > 1) return replace_beneath(*where, flags, option, path);
     if (!regular && (flags & O_CREAT)) {
         UniqueFd at(openat_beneath(*where, O_PATH));   // (a link at the name: the link itself)
         if (at.get() >= 0 && fstat(at.get(), &st) == 0 && !S_ISREG(st.st_mode))
@@ -384,6 +387,7 @@ UniqueFd open_host_file(const std::string& path, int flags, const char* option, 
                     ", a directory runs can write");
     if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0)
         throw sys_error(std::string(option) + ": fcntl", path);
+    if ((flags & O_TRUNC) && ftruncate(fd.get(), 0) != 0) throw sys_error(std::string(option) + ": truncate", path);
     return fd;
 }
 

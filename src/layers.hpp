@@ -206,6 +206,7 @@ struct AfterRun {
     int setid_cleared = 0;
     bool file_at_limit = false;                // the run wrote a file exactly --file-size long
     std::vector<std::string> modes_restored;   // host paths
+    bool modes_shared = false;                 // one of them with concurrent runs (who changed it is not known)
     std::vector<std::string> walks_cut;        // host paths walked only in part (too many entries)
 };
 AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size);

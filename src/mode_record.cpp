@@ -73,6 +73,7 @@ void remove_stale_mode_records() {
         if (fd.get() >= 0 && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) unlinkat(dir.get(), e->d_name, 0);
     }
     closedir(d);
+    if (mode_record_dir().starts_with("/tmp/")) rmdir(mode_record_dir().c_str());   // (as ~ModeRecord: not while in use)
 }
 
 ModeRecord::~ModeRecord() {

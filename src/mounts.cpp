@@ -383,7 +383,10 @@ void apply_mounts(const MountPlan& plan) {
             case MountOp::Kind::dev: mount_dev(path, op.writable, node_fds); break;
             case MountOp::Kind::devpts: {
                 mkdir_p(path);
-                if (mount("devpts", path.c_str(), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
+                // (max: the ptys of every devpts instance but the host's come
+                // from one pool, kernel.pty.max; one run could take them all.)
+                if (mount("devpts", path.c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+                          "newinstance,ptmxmode=0666,mode=0620,max=64") != 0)
                     throw sys_error("mounts: mount devpts", op.target);
                 if (symlink("pts/ptmx", "dev/ptmx") != 0) throw sys_error("mounts: symlink", "/dev/ptmx");
                 break;
@@ -577,8 +580,10 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::opt
         // unprivileged supervisor out of the directory, the walk and the fix.
         const std::string by_fd = fmt::format("/proc/self/fd/{}", source.get());
         const mode_t put_back = ModeRecord::put_back(op.mode, op.mode_shared, st.st_mode & 07777);
-        if (op.mode && (st.st_mode & 07777) != put_back && chmod(by_fd.c_str(), put_back) == 0)
+        if (op.mode && (st.st_mode & 07777) != put_back && chmod(by_fd.c_str(), put_back) == 0) {
             done.modes_restored.push_back(op.source);
+            done.modes_shared = done.modes_shared || op.mode_shared;
+        }
         if (!S_ISDIR(st.st_mode)) continue;
         Walk walk{st.st_dev, run_began, file_size, done};
         if (int walked = open(by_fd.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); walked >= 0) tidy_below(walked, walk, 0);

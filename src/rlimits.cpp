@@ -3,6 +3,8 @@
 // cgroup where none could be made.
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -144,6 +146,11 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     errno = 0;
     if (getpriority(PRIO_PROCESS, 0) < 0 && errno == 0 && setpriority(PRIO_PROCESS, 0, 0) != 0)
         throw sys_error("rlimits: setpriority 0");
+    // Nor its real-time I/O class (ionice -c1): best-effort, the default level.
+    constexpr int ioprio_who_process = 1, ioprio_class_rt = 1, ioprio_class_be = 2, ioprio_class_shift = 13;
+    if (const long io = syscall(SYS_ioprio_get, ioprio_who_process, 0); io >= 0 && (io >> ioprio_class_shift) == ioprio_class_rt &&
+        syscall(SYS_ioprio_set, ioprio_who_process, 0, (ioprio_class_be << ioprio_class_shift) | 4) != 0)
+        throw sys_error("rlimits: ioprio_set best-effort");
     // Priorities may only be lowered, whatever the caller had.
     set_limit(RLIMIT_NICE, "RLIMIT_NICE", 0);
     set_limit(RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0);

@@ -575,7 +575,9 @@ int Run::execute() {
         report_.warnings.push_back("the after-run check of " + dir + " stopped after 100000 entries: setuid bits "
                                    "and a file at --file-size beyond them were not looked for");
     for (const std::string& dir : tidied.modes_restored)
-        report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
+        report_.warnings.push_back(tidied.modes_shared ? "the mode of " + dir + " changed during the run (by it or a "
+                                                         "concurrent run there); put back"
+                                                       : "the run changed the mode of " + dir + "; put back");
     const WritableDirs writable(policy_);
     for (const StdioFile& f : stdio_files) {
         struct stat st {}, now {};

@@ -295,6 +295,20 @@ TEST_CASE("/proc/sys and friends are read-only, host-wide /proc files masked, /s
     CHECK(contains(ro.out, "CONTAINED write /sys/"));
 }
 
+TEST_CASE("a run with its own devpts takes at most 64 ptys of the host's shared pool", "[defense]") {
+    // (Unprivileged, 64 descriptors hold a run to 30 anyway.)
+    if (!fs::exists("/usr/bin/python3") || unprivileged()) return;
+    WorkDir dir, profiles;
+    profiles.write("pts.toml", "extends = \"python\"\n[filesystem]\ndev_pts = true\n");
+    dir.write("ptys.py", "import os\nn = 0\ntry:\n    while n < 200:\n        os.openpty()\n        n += 1\n"
+                         "except OSError:\n    pass\nprint(n)\n");
+    Result r = run(dir, {"--profile", (profiles.path() / "pts.toml").string(), "--open-files", "1024", "--",
+                         "/usr/bin/python3", "ptys.py"});
+    INFO(r.err << r.report);
+    CHECK(r.status == 0);
+    CHECK(r.out == "64\n");
+}
+
 TEST_CASE("the caller's keys are not listed to the run", "[defense]") {
     // Unprivileged the run is the caller's uid: /proc/keys listed the judge's session keyring.
     WorkDir dir;
@@ -693,6 +707,16 @@ TEST_CASE("files sandboxrun opens for a run never go through a link or FIFO a ru
             fs::remove(dir.path() / "meta.txt");
             fs::create_symlink(victim, dir.path() / "meta.txt");
         }
+    }
+    SECTION("a hard link the run planted at the next step's --stdout name is replaced, not written through") {
+        dir.write("answer.txt", "42\n");   // the judge's file in the work dir
+        dir.write("plant.sh", "ln answer.txt out.txt\n");
+        REQUIRE(run(dir, {"--profile", "c", "--", "/bin/sh", "plant.sh"}).status == 0);
+        Result out = run(dir, {"--profile", "c", "--stdout", "out.txt", "--", "/bin/echo", "3"});
+        INFO(out.err);
+        CHECK(out.status == 0);
+        CHECK(dir.read("out.txt") == "3\n");
+        CHECK(dir.read("answer.txt") == "42\n");
     }
     SECTION("the report, planted by the run itself, is replaced: no forged report survives") {
         Result r = run(dir, {"--profile", "c", "--", "./plant_link", "/box/.report.json", victim.string()});

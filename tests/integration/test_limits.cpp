@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -756,6 +757,17 @@ TEST_CASE("the caller's soft rlimits do not leak into the run; a hard one below 
         });
         INFO(rt.err);
         CHECK(rt.out.find("policy: 0\nnice: 0\n") != std::string::npos);
+    }
+
+    // Nor its real-time I/O class (`ionice -c1`).
+    if (!unprivileged()) {
+        WorkDir profiles;
+        profiles.write("io.toml", "extends = \"c\"\n[syscalls]\nallow = [\"ioprio_get\"]\n");
+        Result io = run(dir, {"--profile", (profiles.path() / "io.toml").string(), "--", "/usr/bin/ionice"}, 60, "", [] {
+            if (syscall(SYS_ioprio_set, 1, 0, (1 << 13) | 3) != 0) _exit(99);   // realtime, level 3
+        });
+        INFO(io.err << io.report);
+        CHECK(io.out == "best-effort: prio 4\n");
     }
 
     // `ulimit -Sn 12` in the judge's shell is not sandboxrun's limit either:
