@@ -206,10 +206,10 @@ struct AfterRun {
     int setid_cleared = 0;
     bool file_at_limit = false;                // the run wrote a file exactly --file-size long
     std::vector<std::string> modes_restored;   // host paths
-    bool modes_shared = false;                 // one of them with concurrent runs (who changed it is not known)
     std::vector<std::string> walks_cut;        // host paths walked only in part (too many entries)
 };
-AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size);
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, timespec written_after,
+                             std::optional<std::uint64_t> file_size);
 
 // ---- output_relay.cpp: output the supervisor copies and counts --------------
 class OutputRelay {

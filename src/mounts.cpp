@@ -518,6 +518,7 @@ namespace {
 struct Walk {
     dev_t dev;
     timespec began;
+    timespec written_after;
     std::optional<std::uint64_t> file_size;
     AfterRun& done;
     // Entries left to look at: a run can plant hundreds of thousands of
@@ -548,12 +549,13 @@ void tidy_below(int fd, Walk& w, int depth) {
             continue;
         }
         if (!S_ISREG(st.st_mode)) continue;
-        // Written after the tick the run began in: the last run's file, left
-        // at the limit within that tick, is not this one's (a correct run was
-        // output_limit), nor one whose mtime a run set ahead (utime; the
-        // inode change time it cannot). What a run writes to the limit within
-        // its first tick is missed; it reads as cut output, not as a verdict.
-        const bool written = since(st.st_mtim, w.began) && since(st.st_ctim, w.began);
+        // Written after the run began, by the exact clock: the last run's file,
+        // left at the limit within the clock tick this one began in, is not
+        // this one's (a correct run was output_limit), nor one whose mtime a
+        // run set ahead (utime; the inode change time it cannot). On a file
+        // system with coarse timestamps what a run writes to the limit within
+        // its first tick is missed: it reads as cut output, not as a verdict.
+        const bool written = since(st.st_mtim, w.written_after) && since(st.st_ctim, w.written_after);
         if (w.file_size && written && static_cast<std::uint64_t>(st.st_size) == *w.file_size) w.done.file_at_limit = true;
         bool setid = (st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP));
         if (setid && since(st.st_ctim, w.began) && fchmodat(dirfd(d), e->d_name, st.st_mode & 0777, AT_SYMLINK_NOFOLLOW) == 0) ++w.done.setid_cleared;
@@ -563,7 +565,8 @@ void tidy_below(int fd, Walk& w, int depth) {
 
 }  // namespace
 
-AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::optional<std::uint64_t> file_size) {
+AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, timespec written_after,
+                             std::optional<std::uint64_t> file_size) {
     AfterRun done;
     for (const MountOp& op : plan.ops) {
         if (op.kind != MountOp::Kind::bind || !op.writable) continue;
@@ -580,12 +583,10 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, std::opt
         // unprivileged supervisor out of the directory, the walk and the fix.
         const std::string by_fd = fmt::format("/proc/self/fd/{}", source.get());
         const mode_t put_back = ModeRecord::put_back(op.mode, op.mode_shared, st.st_mode & 07777);
-        if (op.mode && (st.st_mode & 07777) != put_back && chmod(by_fd.c_str(), put_back) == 0) {
+        if (op.mode && (st.st_mode & 07777) != put_back && chmod(by_fd.c_str(), put_back) == 0)
             done.modes_restored.push_back(op.source);
-            done.modes_shared = done.modes_shared || op.mode_shared;
-        }
         if (!S_ISDIR(st.st_mode)) continue;
-        Walk walk{st.st_dev, run_began, file_size, done};
+        Walk walk{st.st_dev, run_began, written_after, file_size, done};
         if (int walked = open(by_fd.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); walked >= 0) tidy_below(walked, walk, 0);
         if (walk.budget == 0) done.walks_cut.push_back(op.source);
     }

@@ -348,8 +348,9 @@ int Run::execute() {
 
     // Files changed after this may be the run's (inode timestamps follow the
     // coarse clock; what changed within this tick counts as the host's).
-    timespec began{};
+    timespec began{}, began_exact{};
     clock_gettime(CLOCK_REALTIME_COARSE, &began);
+    clock_gettime(CLOCK_REALTIME, &began_exact);   // (file systems with fine timestamps: a file at the limit)
     char cwd_buf[4096] = "";
     if (policy_.fs.cwd != CwdMode::none && !getcwd(cwd_buf, sizeof cwd_buf))
         throw sys_error("supervisor: getcwd (the invoking directory is bound at " + policy_.fs.workdir + ")");
@@ -561,7 +562,7 @@ int Run::execute() {
     // 5. Measure, remove the cgroup, disarm what the run left on the host.
     collect(ru);
     cgroup_.reset();
-    AfterRun tidied = tidy_writable_binds(plan, began, policy_.limits.file_size);
+    AfterRun tidied = tidy_writable_binds(plan, began, began_exact, policy_.limits.file_size);
     // A file the run wrote to exactly the limit hit it: a child the limit
     // stopped (a compiler's cc1plus) fails its parent, whose own error is then
     // not the story, and a program that ignores SIGXFSZ (the JVM) and its
@@ -575,9 +576,7 @@ int Run::execute() {
         report_.warnings.push_back("the after-run check of " + dir + " stopped after 100000 entries: setuid bits "
                                    "and a file at --file-size beyond them were not looked for");
     for (const std::string& dir : tidied.modes_restored)
-        report_.warnings.push_back(tidied.modes_shared ? "the mode of " + dir + " changed during the run (by it or a "
-                                                         "concurrent run there); put back"
-                                                       : "the run changed the mode of " + dir + "; put back");
+        report_.warnings.push_back("the run changed the mode of " + dir + "; put back");
     const WritableDirs writable(policy_);
     for (const StdioFile& f : stdio_files) {
         struct stat st {}, now {};

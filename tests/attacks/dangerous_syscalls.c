@@ -133,6 +133,13 @@ static long call(const char* name) {
         unlink("resvsp-probe");
         return ioctl(fd, _IOC(_IOC_WRITE, 'X', nr, sizeof range), &range);
     }
+    if (!strcmp(name, "record_lock") || !strcmp(name, "ofd_lock")) {   // kernel memory no memory cgroup counts
+        int fd = open("lock-probe", O_CREAT | O_RDWR | O_TRUNC, 0600);
+        if (fd < 0) return -1;
+        unlink("lock-probe");
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+        return fcntl(fd, !strcmp(name, "ofd_lock") ? F_OFD_SETLK : F_SETLK, &lock);
+    }
     if (!strcmp(name, "mlock")) {   // pinned memory: refused as without CAP_IPC_LOCK, not a violation
         static char page[4096];
         return mlock(page, sizeof page);

@@ -174,11 +174,11 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     clock_gettime(CLOCK_REALTIME, &now);
     timespec later = now;
     later.tv_sec += 5;
-    CHECK(tidy_writable_binds(plan, later, std::nullopt).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, later, later, std::nullopt).setid_cleared == 0);
     CHECK((mode(dir / "suid") & S_ISUID) != 0);
     timespec before = now;
     before.tv_sec -= 5;
-    CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 2);
+    CHECK(tidy_writable_binds(plan, before, before, std::nullopt).setid_cleared == 2);
     CHECK(mode(dir / "suid") == 0755);
     CHECK(mode(dir / "sub/sgid") == 0755);
     CHECK(mode(dir / "lock") == 02644);
@@ -189,30 +189,30 @@ TEST_CASE("setuid and setgid bits left in writable binds are cleared after the r
     // A file written to exactly --file-size during the run is noted (a child
     // the limit stopped); one only chmodded or renamed, or of another size, is not.
     std::ofstream(dir / "sub" / "at_limit") << std::string(4096, 'x');
-    CHECK(tidy_writable_binds(plan, before, 4096).file_at_limit);
-    CHECK_FALSE(tidy_writable_binds(plan, before, 4095).file_at_limit);
-    CHECK_FALSE(tidy_writable_binds(plan, later, 4096).file_at_limit);   // written before the run
+    CHECK(tidy_writable_binds(plan, before, before, 4096).file_at_limit);
+    CHECK_FALSE(tidy_writable_binds(plan, before, before, 4095).file_at_limit);
+    CHECK_FALSE(tidy_writable_binds(plan, later, later, 4096).file_at_limit);   // written before the run
     timespec old_times[2] = {{1, 0}, {1, 0}};
     REQUIRE(utimensat(AT_FDCWD, (dir / "sub" / "at_limit").c_str(), old_times, 0) == 0);
     REQUIRE(chmod((dir / "sub" / "at_limit").c_str(), 0600) == 0);   // its change time is the run's, not its data
-    CHECK_FALSE(tidy_writable_binds(plan, before, 4096).file_at_limit);
+    CHECK_FALSE(tidy_writable_binds(plan, before, before, 4096).file_at_limit);
 
     // A run's 100000 hard links are not walked by every later run: the walk
     // stops and says so.
-    CHECK(tidy_writable_binds(plan, before, std::nullopt).walks_cut.empty());
+    CHECK(tidy_writable_binds(plan, before, before, std::nullopt).walks_cut.empty());
     fs::create_directory(dir / "links");
     std::ofstream(dir / "links" / "a").put('a');
     std::ofstream(dir / "links" / "b").put('b');
     for (int i = 0; i < 100'000; ++i)   // (ext4 allows 65000 links per file)
         REQUIRE(link((dir / "links" / (i % 2 ? "a" : "b")).c_str(), (dir / "links" / std::to_string(i)).c_str()) == 0);
-    AfterRun cut = tidy_writable_binds(plan, before, std::nullopt);
+    AfterRun cut = tidy_writable_binds(plan, before, before, std::nullopt);
     REQUIRE(cut.walks_cut.size() == 1);
     CHECK(cut.walks_cut[0] == dir.string());
     fs::remove_all(dir / "links");
 
     plan.ops[0].writable = false;   // read-only binds are not walked
     make(dir / "suid", 04755);
-    CHECK(tidy_writable_binds(plan, before, std::nullopt).setid_cleared == 0);
+    CHECK(tidy_writable_binds(plan, before, before, std::nullopt).setid_cleared == 0);
 }
 
 TEST_CASE("an unprivileged setup failure names AppArmor's user-namespace restriction when the host has it on",
