@@ -206,7 +206,8 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
     }
     // (A judge's slice may hold the run below what it asked for.)
     if (cg->limits_memory)
-        if (auto w = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory)) warnings.push_back(*w);
+        if (auto w = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory))
+            warnings.push_back(*w);
     if (cg->limits_processes)
         if (auto w = held_above(parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
             warnings.push_back(*w);

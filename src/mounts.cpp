@@ -34,7 +34,8 @@ constexpr const char* proc_read_only[] = {"sys", "sysrq-trigger", "irq", "bus", 
 // scheduling): hidden under /dev/null, which nodev makes unopenable.
 // keys, key-users: unprivileged the run is the caller's uid, which may view
 // the caller's keys (a judge's token) by their default permissions.
-constexpr const char* proc_masked[] = {"kcore", "timer_list", "timer_stats", "sched_debug", "latency_stats", "keys", "key-users"};
+constexpr const char* proc_masked[] = {"kcore",         "timer_list", "timer_stats", "sched_debug",
+                                       "latency_stats", "keys",       "key-users"};
 
 std::size_t depth(const std::string& path) {
     return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));

@@ -454,7 +454,8 @@ void refuse_deep_keys(std::string_view text, const std::string& source) {
             else if (text.substr(i).starts_with(quote)) {
                 // A multi-line string may end in one or two quotes of its own ("""a"""").
                 i += quote.size() - 1;
-                for (int extra = 0; quote.size() == 3 && extra < 2 && i + 1 < text.size() && text[i + 1] == quote[0]; ++extra)
+                for (int extra = 0; quote.size() == 3 && extra < 2 && i + 1 < text.size() && text[i + 1] == quote[0];
+                     ++extra)
                     ++i;
                 quote = {};
             }

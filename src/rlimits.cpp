@@ -148,7 +148,8 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
         throw sys_error("rlimits: setpriority 0");
     // Nor its real-time I/O class (ionice -c1): best-effort, the default level.
     constexpr int ioprio_who_process = 1, ioprio_class_rt = 1, ioprio_class_be = 2, ioprio_class_shift = 13;
-    if (const long io = syscall(SYS_ioprio_get, ioprio_who_process, 0); io >= 0 && (io >> ioprio_class_shift) == ioprio_class_rt &&
+    if (const long io = syscall(SYS_ioprio_get, ioprio_who_process, 0);
+        io >= 0 && (io >> ioprio_class_shift) == ioprio_class_rt &&
         syscall(SYS_ioprio_set, ioprio_who_process, 0, (ioprio_class_be << ioprio_class_shift) | 4) != 0)
         throw sys_error("rlimits: ioprio_set best-effort");
     // Priorities may only be lowered, whatever the caller had.

@@ -336,9 +336,13 @@ int Run::execute() {
         const std::optional<std::string>& path;
         const char* inherited;   // what it is, when no path names it
         std::optional<ModeRecord> mode{};
-    } stdio_files[] = {{UniqueFd(fcntl(in.get() >= 0 ? in.get() : 0, F_DUPFD_CLOEXEC, 3)), inv_.stdin_path, "stdin"},
-                       {UniqueFd(fcntl(out.get() >= 0 ? out.get() : 1, F_DUPFD_CLOEXEC, 3)), inv_.stdout_path, "stdout"},
-                       {UniqueFd(fcntl(err.get() >= 0 ? err.get() : 2, F_DUPFD_CLOEXEC, 3)), inv_.stderr_path, "stderr"}};
+    };
+    const auto dup_of = [](const UniqueFd& named, int inherited) {
+        return UniqueFd(fcntl(named.get() >= 0 ? named.get() : inherited, F_DUPFD_CLOEXEC, 3));
+    };
+    StdioFile stdio_files[] = {{dup_of(in, 0), inv_.stdin_path, "stdin"},
+                               {dup_of(out, 1), inv_.stdout_path, "stdout"},
+                               {dup_of(err, 2), inv_.stderr_path, "stderr"}};
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
