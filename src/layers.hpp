@@ -196,6 +196,10 @@ void close_prepared(MountPlan& plan);
 
 // Child side, in the new mount namespace: builds the root and pivots into it.
 void apply_mounts(const MountPlan& plan);
+// In the run's mount namespace (pid 1, before the root is built): `fd`, a
+// regular file, opened again through a read-only clone of its mount. Left as
+// it is where that cannot be done.
+void reopen_read_only(int fd);
 
 // Host side, after the run, in its writable binds: clears setuid/setgid bits
 // on files the run left, i.e. changed since `run_began` (they are nosuid
@@ -321,6 +325,7 @@ struct ChildContext {
     int handover_sock = -1;         // pid 1 -> supervisor: the hand-over (listener, start)
     int supervisor_pidfd = -1;      // readable once the supervisor has exited
     int stdio[3] = {0, 1, 2};       // what becomes the target's fds 0, 1, 2
+    bool stdin_read_only = false;   // stdio[0] is a --stdin file the run owns: pid 1 reopens it read-only
     std::uint64_t verbose_t0 = 0;   // -v: the supervisor's start time; 0: quiet
 };
 

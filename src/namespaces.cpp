@@ -92,6 +92,9 @@ bool setup_child(const ChildContext& ctx) {
     // The root's directories need their modes whatever the judge's umask
     // (0177 would leave them unsearchable); the program starts with this one too.
     umask(022);
+    // Unprivileged the run is the owner of its --stdin file: read-only, it
+    // cannot chmod it or set its times under concurrent runs reading it too.
+    if (ctx.stdin_read_only) reopen_read_only(ctx.stdio[0]);
     apply_mounts(*ctx.plan);
     const std::string& hostname = ctx.inv->policy.hostname;
     if (sethostname(hostname.data(), hostname.size()) != 0) throw sys_error("child: sethostname", hostname);

@@ -477,6 +477,8 @@ int Run::execute() {
     ctx.supervisor_pidfd = self.get();
     if (inv_.verbose) ctx.verbose_t0 = t0_;
     ctx.stdio[0] = in.get() >= 0 ? in.get() : 0;
+    if (struct stat st {}; !id.privileged && in.get() >= 0 && fstat(in.get(), &st) == 0 && S_ISREG(st.st_mode))
+        ctx.stdin_read_only = true;   // (root's run is not its owner, or reads it through an idmapped mount)
     ctx.stdio[1] = run_output[1];
     ctx.stdio[2] = run_output[2];
 

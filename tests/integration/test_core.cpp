@@ -311,6 +311,26 @@ TEST_CASE("an inherited stdin file keeps its mode, whoever the run is", "[defens
     if (unprivileged()) CHECK(contains(r.report, "the run changed the mode of the caller's stdin; put back"));
 }
 
+TEST_CASE("a --stdin file is read-only to the run, even one the run's uid owns", "[defense]") {
+    // Unprivileged the run is the owner of the judge's input: its chmod 000
+    // failed every concurrent run on that input while it ran, its futimens lasted.
+    WorkDir dir, tests;
+    tests.write("1.in", "input\n");
+    fs::path input = tests.path() / "1.in";
+    if (run_as() > 0) REQUIRE(chown(input.c_str(), run_as(), run_as()) == 0);
+    struct stat before {};
+    REQUIRE(stat(input.c_str(), &before) == 0);
+    Result r = run(dir, {"--profile", "c", "--stdin", input.string(), "--", "/bin/sh", "-c",
+                         "chmod 000 /dev/stdin 2>/dev/null && echo chmod done; touch /dev/stdin 2>/dev/null && "
+                         "echo touch done; cat"});
+    INFO(r.err << r.report);
+    CHECK(r.out == "input\n");
+    struct stat after {};
+    REQUIRE(stat(input.c_str(), &after) == 0);
+    CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+    CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+}
+
 TEST_CASE("flags the run sets on an inherited pipe stay off the caller's end of it", "[defense]") {
     WorkDir dir;
     dir.add_program("set_nonblock");
