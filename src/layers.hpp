@@ -368,8 +368,6 @@ std::string userns_restriction_hint(const std::string& failure,
 std::string namespace_count_limits(const std::string& dir = "/proc/sys/user");
 
 // ---- report.cpp ----------------------------------------------------------------
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
-std::size_t utf8_length(const std::string& s, std::size_t i);
 // "SIGTERM", "SIGRTMIN+3", "SIG32"; "" for a number that is no signal.
 std::string signal_name(int sig);
 

@@ -22,6 +22,7 @@
 #include "sandboxrun/profile.hpp"
 #include "sandboxrun/seccomp.hpp"
 #include "sandboxrun/syscall_groups.hpp"
+#include "utf8.hpp"
 
 namespace sandboxrun {
 
