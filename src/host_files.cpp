@@ -102,6 +102,10 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
     const int timer_signal = SIGRTMIN;
     sigset_t caught;   // (one the caller ignores stays ignored, but for our timer's)
     sigemptyset(&caught);
+    const auto put_back_handlers = [&] {
+        for (int sig = 1; sig < NSIG; ++sig)
+            if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
+    };
     for (int sig = 1; sig < NSIG; ++sig)
         if (sigismember(&stop, sig) == 1 && sigaction(sig, nullptr, &old[sig]) == 0 &&
             (old[sig].sa_handler != SIG_IGN || (limit && sig == timer_signal))) {
@@ -116,8 +120,7 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
         const itimerspec once{{0, 0}, {static_cast<time_t>(limit->count() / 1000), limit->count() % 1000 * 1'000'000}};
         if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 || timer_settime(timer, 0, &once, nullptr) != 0) {
             const int err = errno;
-            for (int sig = 1; sig < NSIG; ++sig)
-                if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
+            put_back_handlers();
             throw sys_error(std::string(option) + ": " + path + ": a timer for the wall limit", {}, err);
         }
     }
@@ -148,8 +151,7 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
                 break;
             }
     }
-    for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
+    put_back_handlers();
     sigprocmask(SIG_SETMASK, &held, nullptr);
     sigprocmask(SIG_BLOCK, &stop, nullptr);
     if (fd < 0 && err == EINTR && fifo_woken_by == -1)

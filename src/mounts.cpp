@@ -471,22 +471,31 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
     return warnings;
 }
 
+namespace {
+
+// `fd` replaced by its file opened again through `tree`, a detached clone of
+// its mount, once `attr` is set there; left as it is where that fails.
+void reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
+    if (tree.get() < 0 || mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return;
+    UniqueFd again(open(fmt::format("/proc/self/fd/{}", tree.get()).c_str(), access | O_NOCTTY | O_CLOEXEC));
+    struct stat was {}, now {};
+    if (again.get() < 0 || fstat(fd, &was) != 0 || fstat(again.get(), &now) != 0 || was.st_dev != now.st_dev ||
+        was.st_ino != now.st_ino)
+        return;   // (a clone by path names another file by now)
+    dup3(again.get(), fd, O_CLOEXEC);
+}
+
+}  // namespace
+
 void reopen_read_only(int fd) {
     char path[PATH_MAX];
     const ssize_t n = readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), path, sizeof path - 1);
     if (n <= 0 || path[0] != '/') return;   // (a deleted file, or no path at all)
     path[n] = '\0';
-    UniqueFd tree(open_tree(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (tree.get() < 0) return;
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return;
-    UniqueFd again(open(fmt::format("/proc/self/fd/{}", tree.get()).c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC));
-    struct stat was {}, now {};
-    if (again.get() < 0 || fstat(fd, &was) != 0 || fstat(again.get(), &now) != 0 || was.st_dev != now.st_dev ||
-        was.st_ino != now.st_ino)
-        return;   // (the path names another file by now)
-    dup3(again.get(), fd, O_CLOEXEC);
+    reopen_through(fd, UniqueFd(open_tree(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)),
+                   attr, O_RDONLY);
 }
 
 void let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id) {
@@ -513,9 +522,7 @@ void let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id) {
     attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
                     (writes ? 0 : MOUNT_ATTR_RDONLY);
     attr.userns_fd = static_cast<std::uint64_t>(idmap_for(plan, st, id));
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return;   // no idmap on this file system
-    UniqueFd again(open(fmt::format("/proc/self/fd/{}", tree.get()).c_str(), (flags & O_ACCMODE) | O_NOCTTY | O_CLOEXEC));
-    if (again.get() >= 0) dup3(again.get(), fd, O_CLOEXEC);
+    reopen_through(fd, tree, attr, flags & O_ACCMODE);   // (left as it is on a file system without idmaps)
 }
 
 }  // namespace sandboxrun

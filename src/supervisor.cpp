@@ -308,18 +308,20 @@ int Run::execute() {
                                     fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"));
         own_description(fd);
     }
-    terminal_.save({in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2});
+    // What the run gets as its fds 0, 1, 2: the named file, or the caller's own.
+    const int given[3] = {in.get() >= 0 ? in.get() : 0, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2};
+    terminal_.save({given[0], given[1], given[2]});
     if (inv_.verbose) verbose_fd_ = nonblocking_stderr();
     output_fds_[0] = out.get();
     output_fds_[1] = err.get();
     // Output the kernel cannot count for --file-size goes through us. (One
     // relay for stdout and stderr that are one file: `>>log 2>&1`.)
-    int run_output[3] = {-1, out.get() >= 0 ? out.get() : 1, err.get() >= 0 ? err.get() : 2};
+    int run_output[3] = {-1, given[1], given[2]};
     relays_.reserve(2);
     for (int i : {1, 2}) {
         const bool named = (i == 1 ? out : err).get() >= 0;
         if (!limits.file_size || !OutputRelay::needed(run_output[i], named)) continue;
-        if (i == 2 && !relays_.empty() && same_file(out.get() >= 0 ? out.get() : 1, run_output[2])) {
+        if (i == 2 && !relays_.empty() && same_file(given[1], run_output[2])) {
             run_output[2] = relays_.back().run_end();
             continue;
         }
@@ -337,12 +339,10 @@ int Run::execute() {
         const char* inherited;   // what it is, when no path names it
         std::optional<ModeRecord> mode{};
     };
-    const auto dup_of = [](const UniqueFd& named, int inherited) {
-        return UniqueFd(fcntl(named.get() >= 0 ? named.get() : inherited, F_DUPFD_CLOEXEC, 3));
-    };
-    StdioFile stdio_files[] = {{dup_of(in, 0), inv_.stdin_path, "stdin"},
-                               {dup_of(out, 1), inv_.stdout_path, "stdout"},
-                               {dup_of(err, 2), inv_.stderr_path, "stderr"}};
+    const auto dup_of = [](int fd) { return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3)); };
+    StdioFile stdio_files[] = {{dup_of(given[0]), inv_.stdin_path, "stdin"},
+                               {dup_of(given[1]), inv_.stdout_path, "stdout"},
+                               {dup_of(given[2]), inv_.stderr_path, "stderr"}};
     Identity id = reserve_identity(inv_.uid_range);
     struct IdGuard {
         Identity& id;
@@ -370,10 +370,10 @@ int Run::execute() {
     } plan_guard{plan};
     if (id.privileged) {
         for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
-        let_run_reopen(in.get() >= 0 ? in.get() : 0, in.get() >= 0, plan, id);
-        let_run_reopen(out.get() >= 0 ? out.get() : 1, out.get() >= 0, plan, id);
+        let_run_reopen(given[0], in.get() >= 0, plan, id);
+        let_run_reopen(given[1], out.get() >= 0, plan, id);
         if (err_is_out) dup3(out.get(), err.get(), O_CLOEXEC);
-        else let_run_reopen(err.get() >= 0 ? err.get() : 2, err.get() >= 0, plan, id);
+        else let_run_reopen(given[2], err.get() >= 0, plan, id);
         for (const OutputRelay& r : relays_) let_run_reopen(r.run_end(), true, plan, id);
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)
@@ -476,7 +476,7 @@ int Run::execute() {
     ctx.handover_sock = child_handover_sock.get();
     ctx.supervisor_pidfd = self.get();
     if (inv_.verbose) ctx.verbose_t0 = t0_;
-    ctx.stdio[0] = in.get() >= 0 ? in.get() : 0;
+    ctx.stdio[0] = given[0];
     if (struct stat st {}; !id.privileged && in.get() >= 0 && fstat(in.get(), &st) == 0 && S_ISREG(st.st_mode))
         ctx.stdin_read_only = true;   // (root's run is not its owner, or reads it through an idmapped mount)
     ctx.stdio[1] = run_output[1];
