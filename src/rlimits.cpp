@@ -155,6 +155,9 @@ void apply_rlimits(const Limits& limits, CgroupCover cgroup) {
     // Priorities may only be lowered, whatever the caller had.
     set_limit(RLIMIT_NICE, "RLIMIT_NICE", 0);
     set_limit(RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0);
+    // No locked memory: the profiles refuse mlock, and mmap(MAP_LOCKED) and
+    // SHM_LOCK, which no filter sees, obey this limit (the caller's 8 MiB).
+    set_limit(RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 0);
 }
 
 }  // namespace sandboxrun

@@ -14,11 +14,14 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <linux/fscrypt.h>
 #include <linux/fsverity.h>
 #include <linux/sched.h>
+#include <linux/random.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -64,7 +67,9 @@ constexpr std::uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NE
 // The file-system ones change what outlives the run in a writable bind, where
 // the run is the files' owner: inode flags (synchronous writes that every
 // later file in the work dir inherits), project ids, a verity seal or an
-// encryption policy no one can take back. No judged program needs them.
+// encryption policy no one can take back. No judged program needs them; they
+// are violations (named in the report), where other unlisted requests below
+// only fail.
 constexpr std::uint32_t forbidden_ioctls[] = {
     TIOCSTI, TIOCLINUX, TIOCSETD, TIOCSIG,
     FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR, FS_IOC_SETVERSION, FS_IOC32_SETVERSION,
@@ -76,9 +81,39 @@ constexpr std::uint32_t forbidden_ioctls[] = {
     _IOC(_IOC_WRITE, 'X', 40, 48), _IOC(_IOC_WRITE, 'X', 42, 48), _IOC(_IOC_WRITE, 'X', 57, 48),
 };
 
+// The requests a run may make; any other answers ENOTTY, the kernel's own
+// "not for this file", which programs take as a feature missing. A list of
+// what is forbidden cannot keep up: each file system adds its own requests
+// that change the host for good (a btrfs subvolume made read-only, which the
+// judge's rm cannot remove, or one that escapes the work dir's quota; ext4's
+// GET_ENCRYPTION_PWSALT writes the superblock). What runtimes and compilers
+// use is short: terminals (isatty, window size, raw mode, ptys of their own),
+// non-blocking and close-on-exec, bytes pending, and read-only queries of
+// files and sockets. The most common come first (tried in a row).
+constexpr std::uint32_t allowed_ioctls[] = {
+    TCGETS, FIONREAD, FIONBIO, FIOCLEX, TIOCGWINSZ, TIOCGPGRP, FIONCLEX, TCSETS, TCSETSW, TCSETSF,
+    // terminals
+    TCGETA, TCSETA, TCSETAW, TCSETAF, TCSBRK, TCSBRKP, TCXONC, TCFLSH, TIOCSWINSZ, TIOCSPGRP, TIOCGSID,
+    TIOCOUTQ, TIOCEXCL, TIOCNXCL, TIOCGEXCL, TIOCSCTTY, TIOCNOTTY, TIOCPKT, TIOCGPKT, TIOCGETD, TIOCSBRK,
+    TIOCCBRK, TIOCMGET, TIOCMSET, TIOCMBIS, TIOCMBIC, TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCGDEV,
+    // TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 (struct termios2 is 44 bytes; glibc's termios.h hides it)
+    _IOC(_IOC_READ, 'T', 0x2A, 44), _IOC(_IOC_WRITE, 'T', 0x2B, 44), _IOC(_IOC_WRITE, 'T', 0x2C, 44),
+    _IOC(_IOC_WRITE, 'T', 0x2D, 44),
+    // any descriptor
+    FIOASYNC, FIOQSIZE, FIOSETOWN, FIOGETOWN,
+    // files: read-only queries
+    FIGETBSZ, FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS, FS_IOC_GETVERSION, FS_IOC32_GETVERSION, FS_IOC_FIEMAP,
+    FS_IOC_FSGETXATTR,
+    // sockets: read-only queries (the run's own network namespace)
+    SIOCATMARK, SIOCGPGRP, SIOCSPGRP, SIOCGSTAMP_OLD, SIOCGSTAMPNS_OLD, SIOCGSTAMP_NEW, SIOCGSTAMPNS_NEW, SIOCGIFNAME, SIOCGIFCONF,
+    SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU,
+    SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN, SIOCOUTQNSD,
+    RNDGETENTCNT,   // /dev/urandom's entropy count (older OpenSSL asks)
+};
+
 // Bumped whenever the code that turns a policy into BPF changes (the prefix,
 // add_allow): programs cached by a build before the change are then not reused.
-constexpr int filter_format = 4;
+constexpr int filter_format = 5;
 
 // A lease on a file of the work dir (the run owns it through the idmap)
 // blocks the host's opens of it for the lease-break time; a filter of the
@@ -178,8 +213,8 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
     }
 }
 
-// Argument checks of the form "anything but these values", put in front of
-// libseccomp's program. libseccomp can say "none of these" only as its
+// Argument checks of the form "anything but these values" (or "only these"),
+// put in front of libseccomp's program. libseccomp can say "none of these" only as its
 // complement: for ioctl 38 masked comparisons tried in a row (a third of the
 // program), for one value 32. Here it is one comparison per forbidden value,
 // and the syscall is decided without running the rest of the program. Classic
@@ -187,13 +222,16 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
 // would add the kernel's per-filter cost to every syscall instead). Any other
 // syscall, and these of another arch, falls through after a few loads and
 // jumps, which the kernel's action cache emulates: their verdicts stay cached.
-// A forbidden value gets the filter's default action (the violation).
+// A forbidden value gets the filter's default action (the violation); a
+// value outside an allowed list, an errno.
 struct PrefixCheck {
     int nr;
     unsigned arg;                                // its low 32 bits: an int, the kernel ignores the rest
     std::span<const std::uint32_t> forbidden;
     std::span<const std::uint32_t> refused{};   // answered with `refused_errno`, not a violation
     int refused_errno = 0;
+    std::span<const std::uint32_t> allowed{};   // if given, any other value answers `unlisted_errno`
+    int unlisted_errno = 0;
 };
 
 std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
@@ -204,16 +242,20 @@ std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
         return static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * arg + 4);
 #endif
     };
+    // Classic BPF jumps reach at most 255 instructions ahead.
+    const auto offset = [](std::size_t from, std::size_t to) {
+        if (to <= from || to - from - 1 > 255) throw Error("seccomp: argument checks too long for a BPF jump");
+        return static_cast<std::uint8_t>(to - from - 1);
+    };
     std::vector<sock_filter> p = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 0),   // jf: past the prefix
     };
     std::vector<std::size_t> to_deny;
     for (const PrefixCheck& c : checks) {
-        const auto n = static_cast<std::uint8_t>(c.forbidden.size() + 2 * c.refused.size());
         p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
-        p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(c.nr), 0,
-                             static_cast<std::uint8_t>(n + 2)));   // jf: next check
+        const std::size_t next_check = p.size();
+        p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(c.nr), 0, 0));   // jf: next check
         p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, low_word(c.arg)));
         for (std::uint32_t value : c.forbidden) {
             to_deny.push_back(p.size());
@@ -223,13 +265,19 @@ std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
             p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1));
             p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(c.refused_errno)));
         }
+        const std::size_t first_allowed = p.size();
+        for (std::uint32_t value : c.allowed) p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 0));
+        if (!c.allowed.empty())
+            p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(c.unlisted_errno)));
+        for (std::size_t at = first_allowed; at < first_allowed + c.allowed.size(); ++at) p[at].jt = offset(at, p.size());
         p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+        p[next_check].jf = offset(next_check, p.size());
     }
     p.push_back(BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, 1, 0, 0));   // none of them: libseccomp's program
     const std::size_t deny = p.size();
     p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));   // the filter's default action
-    for (std::size_t at : to_deny) p[at].jt = static_cast<std::uint8_t>(deny - at - 1);
-    p[1].jf = static_cast<std::uint8_t>(deny - 1);   // to deny + 1
+    for (std::size_t at : to_deny) p[at].jt = offset(at, deny);
+    p[1].jf = offset(1, deny + 1);
     return p;
 }
 
@@ -330,7 +378,8 @@ std::string seccomp_key(const Syscalls& syscalls, const Network& net) {
     // What else makes the program: the groups and checks (hashed), the
     // values the prefix refuses, and the code that turns them into BPF.
     std::string rules = fmt::format("; rules {:016x}; format {}; refused", syscall_rules_fingerprint(), filter_format);
-    for (auto values : {std::span<const std::uint32_t>(forbidden_ioctls), std::span<const std::uint32_t>(forbidden_fcntls),
+    for (auto values : {std::span<const std::uint32_t>(forbidden_ioctls), std::span<const std::uint32_t>(allowed_ioctls),
+                        std::span<const std::uint32_t>(forbidden_fcntls),
                         std::span<const std::uint32_t>(unlocked_fcntls),
                         std::span<const std::uint32_t>(forbidden_prctls), std::span<const std::uint32_t>(allowed_personalities),
                         std::span<const std::uint32_t>(allowed_fallocate_modes)})
@@ -403,7 +452,8 @@ SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& ne
     std::vector<sock_filter> code = export_bpf(f.ctx);
     std::vector<PrefixCheck> checks;
     for (const AllowedSyscall& s : allowed) {
-        if (s.check == ArgCheck::ioctl_safe_request) checks.push_back({s.number, 1, forbidden_ioctls});
+        if (s.check == ArgCheck::ioctl_safe_request)
+            checks.push_back({s.number, 1, forbidden_ioctls, {}, 0, allowed_ioctls, ENOTTY});
         if (s.check == ArgCheck::no_lease) checks.push_back({s.number, 1, forbidden_fcntls, unlocked_fcntls, ENOLCK});
         if (s.check == ArgCheck::no_own_filter) checks.push_back({s.number, 0, forbidden_prctls});
     }

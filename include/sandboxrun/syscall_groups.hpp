@@ -17,7 +17,7 @@ enum class ArgCheck {
     none,
     clone_no_namespace,   // clone: no CLONE_NEW* flag
     clone_thread,         // clone: CLONE_THREAD set and no CLONE_NEW* flag
-    ioctl_safe_request,   // ioctl: not TIOCSTI / TIOCLINUX / TIOCSETD / TIOCSIG, nor a file-system setter
+    ioctl_safe_request,   // ioctl: a listed request (others ENOTTY); TIOCSTI, file-system setters... violations
     socket_family,        // socket, socketpair: family in Syscalls::socket_families
     personality_query,    // personality: 0 (PER_LINUX) or 0xffffffff (query) only
     mode_no_setid,        // chmod, fchmod, fchmodat, creat: no setuid/setgid bit in the mode

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -22,6 +23,7 @@
 #include <sys/quota.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -143,6 +145,19 @@ static long call(const char* name) {
     if (!strcmp(name, "mlock")) {   // pinned memory: refused as without CAP_IPC_LOCK, not a violation
         static char page[4096];
         return mlock(page, sizeof page);
+    }
+    if (!strcmp(name, "map_locked")) {   // pinned memory through mmap, which no filter sees: RLIMIT_MEMLOCK 0
+        void* p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+        return p == MAP_FAILED ? -1 : 0;
+    }
+    if (!strcmp(name, "mkfifo")) {   // make 4.4's jobserver (it takes a pipe instead); a FIFO left would hang a judge
+        unlink("fifo-probe");
+        return mkfifo("fifo-probe", 0600);
+    }
+    if (!strcmp(name, "set_mempolicy")) return syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0);
+    if (!strcmp(name, "unlisted_ioctl")) {   // a request the kernel answers anywhere (NS_GET_NSTYPE), not listed
+        int fd = open("/proc/self/ns/pid", O_RDONLY);
+        return fd < 0 ? -1 : ioctl(fd, NS_GET_NSTYPE);
     }
     if (!strcmp(name, "set_lease")) {   // a write lease on a work-dir file blocks the host's opens of it
         int fd = open("lease-probe", O_CREAT | O_WRONLY | O_TRUNC, 0600);

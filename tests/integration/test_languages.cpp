@@ -236,7 +236,9 @@ TEST_CASE("runtime heap settings follow the run's memory limit", "[languages]") 
     // And the JVM really takes it as its machine size: three quarters of it for the heap.
     const Language& java = language("java");
     if (unprivileged() || !installed(java)) return;   // RLIMIT_AS: see the top of this file
-    for (auto [limit, heap] : {std::pair{"256MiB", "201326592"}, std::pair{"512MiB", "402653184"}}) {
+    // (Below 256 MiB it takes MinRAMPercentage, 50 by default, unless told.)
+    for (auto [limit, heap] : {std::pair{"128MiB", "100663296"}, std::pair{"256MiB", "201326592"},
+                               std::pair{"512MiB", "402653184"}}) {
         Result r = run(dir, {"--profile", "java", "--memory", limit, "--", "java", "-XX:+PrintFlagsFinal", "-version"});
         INFO(r.err);
         CHECK(r.status == 0);
@@ -292,6 +294,10 @@ TEST_CASE("everyday build and run steps are not violations", "[languages]") {
     dir.write("a.cpp", "#include <cstdio>\nint f(int);\nint main() { std::printf(\"%d\\n\", f(21)); }\n");
     dir.write("b.cpp", "int f(int x) { return 2 * x; }\n");
     dir.write("Makefile", "main: a.o b.o\n\t$(CXX) -o $@ $^\n");
+    // Only 1 MiB is live at a time; ASan's default quarantine kept 256 MB of freed blocks.
+    dir.write("churn.cpp", "#include <cstdio>\n#include <vector>\nint main() { long s = 0;\n"
+                           "for (int i = 0; i < 2000; ++i) { std::vector<unsigned char> v(1 << 20, i % 256); s += v[i]; }\n"
+                           "std::printf(\"%ld\\n\", s); }\n");
     struct Step {
         std::string what;
         std::vector<std::string> args;
@@ -300,6 +306,12 @@ TEST_CASE("everyday build and run steps are not violations", "[languages]") {
     const std::vector<Step> steps = {
         // make spawns recipes with POSIX_SPAWN_RESETIDS (setresuid to the ids it has).
         {"make", {"--profile", "cpp", "--", "make"}, ""},
+        // Grading scripts and build files start make from the other profiles too.
+        {"make under java", {"--profile", "java", "--", "make", "-B"}, ""},
+        {"make under csharp", {"--profile", "csharp", "--", "make", "-B"}, ""},
+        {"make under python", {"--profile", "python", "--", "make", "-B"}, ""},
+        // sh makes a pipe for a pipeline or a here-document.
+        {"a pipeline under csharp", {"--profile", "csharp", "--", "sh", "-c", "echo 42 | cat"}, "42\n"},
         // bash asks getpeername(0) at start; mv from /tmp (tmpfs) copies and keeps attributes.
         {"bash, mv across file systems",
          {"--profile", "cpp", "--", "bash", "-c", "g++ -o /tmp/m a.cpp b.cpp && mv /tmp/m ./moved && ./moved"}, "42\n"},
@@ -307,6 +319,9 @@ TEST_CASE("everyday build and run steps are not violations", "[languages]") {
         // UBSan probes memory through pipe2; LeakSanitizer would ptrace at exit.
         // ASan reserves terabytes of shadow: no RLIMIT_AS (unprivileged) for it.
         {"ubsan run", {"--profile", "cpp-run", "--memory", unprivileged() ? "none" : "256MiB", "--", "./san"}, "42\n"},
+        {"asan build", {"--profile", "cpp", "--", "g++", "-O1", "-fsanitize=address", "-o", "churn", "churn.cpp"}, ""},
+        {"asan run freeing memory", {"--profile", "cpp-run", "--memory", unprivileged() ? "none" : "256MiB", "--", "./churn"},
+         "250008\n"},
         {"ls -l looks up user names", {"--profile", "cpp-run", "--", "/bin/ls", "-l", "b.cpp"}, ""},
     };
     for (const Step& step : steps) {
