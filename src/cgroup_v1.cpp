@@ -74,6 +74,17 @@ public:
         if (const Group* g = group_of("memory")) {
             u.memory_peak = read_number_at(g->dir.fd(), "memory.max_usage_in_bytes");
             u.oom_killed = keyed_value(read_file_at(g->dir.fd(), "memory.oom_control").value_or(""), "oom_kill").value_or(0) > 0;
+            // At its own limit: a charge refused there counts in its failcnt
+            // (one refused at a parent's limit, in the parent's), but the
+            // memsw counter, charged first, keeps no failcnt on newer
+            // kernels; its peak then reached the limit (within a huge page).
+            const auto peaked = [&](const char* peak, const char* limit) {
+                auto p = read_number_at(g->dir.fd(), peak), l = read_number_at(g->dir.fd(), limit);
+                return p && l && *p + (2 << 20) >= *l;
+            };
+            u.memory_limit_reached = read_number_at(g->dir.fd(), "memory.failcnt").value_or(0) > 0 ||
+                                     peaked("memory.max_usage_in_bytes", "memory.limit_in_bytes") ||
+                                     peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes");
         }
         if (const Group* g = group_of("pids"))
             u.pids_limit_hit = keyed_value(read_file_at(g->dir.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;

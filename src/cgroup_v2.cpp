@@ -57,7 +57,11 @@ public:
     CgroupUsage usage() override {
         CgroupUsage u = cpu_usage();
         u.memory_peak = read_number_at(group_.fd(), "memory.peak");  // kernel >= 5.19
-        u.oom_killed = keyed_value(read_file_at(group_.fd(), "memory.events").value_or(""), "oom_kill").value_or(0) > 0;
+        const std::string events = read_file_at(group_.fd(), "memory.events").value_or("");
+        u.oom_killed = keyed_value(events, "oom_kill").value_or(0) > 0;
+        // "oom" counts where the group's own limit could not be met (a
+        // parent's counts in the parent's).
+        u.memory_limit_reached = keyed_value(events, "oom").value_or(0) > 0;
         u.pids_limit_hit = keyed_value(read_file_at(group_.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
         return u;
     }

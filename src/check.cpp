@@ -390,6 +390,9 @@ struct Staging {
         lock.reset(open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC));   // held while we use it
         if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) throw sys_error("check: lock", tmpl);
         fs::create_directory(dir / "box");
+        // Writable to the attempts also where /tmp takes no idmapped mount
+        // (tmpfs before Linux 6.3, overlayfs): only we can reach it (0700 above).
+        fs::permissions(dir / "box", fs::perms::all);
         char exe[PATH_MAX];
         if (!realpath("/proc/self/exe", exe)) throw sys_error("check: realpath", "/proc/self/exe");
         std::string root = check_root;

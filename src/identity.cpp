@@ -2,6 +2,7 @@
 // root, each run reserves its own unprivileged uid from a range (like
 // isolate's boxes), so concurrent runs cannot signal or trace each other.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,6 +52,18 @@ bool maps_uids(std::uint32_t first, std::uint32_t count) {
     return true;
 }
 
+// The capabilities root's path needs (mounts and cgroups, the range's id
+// maps) that uid 0 may lack: a container's root, setpriv --bounding-set.
+std::string missing_root_capabilities() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{};
+    if (syscall(SYS_capget, &header, caps) != 0) return {};
+    std::string missing;
+    for (auto [cap, name] : {std::pair{CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}, {CAP_SETUID, "CAP_SETUID"}, {CAP_SETGID, "CAP_SETGID"}})
+        if (!(caps[cap / 32].effective & (1u << (cap % 32)))) missing += (missing.empty() ? "" : ", ") + std::string(name);
+    return missing;
+}
+
 }  // namespace
 
 Identity reserve_identity(const UidRange& range) {
@@ -61,6 +74,9 @@ Identity reserve_identity(const UidRange& range) {
         return id;
     }
     id.privileged = true;
+    if (const std::string missing = missing_root_capabilities(); !missing.empty())
+        throw Error("running as uid 0 without " + missing + " (a container's root, or capabilities dropped): give "
+                    "sandboxrun those, or start it as another user (it isolates through user namespaces then)");
     if (range.count == 0) throw Error("uid range: no uids to hand out (--uid-range FIRST:COUNT)");
     if (range.first == 0 || range.count > 0xFFFFFFFFu - range.first)
         throw Error("uid range: must not start at 0 or wrap past the largest uid (the run would be host root)");

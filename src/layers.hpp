@@ -216,6 +216,13 @@ AfterRun tidy_writable_binds(const MountPlan& plan, timespec run_began, timespec
                              std::optional<std::uint64_t> file_size);
 
 // ---- output_relay.cpp: output the supervisor copies and counts --------------
+// A run may leave its stdout and stderr in flight in a cycle of unix
+// sockets (each sent over the other with SCM_RIGHTS): nothing closes them,
+// and the judge's pipe sees no end, until the kernel's collector runs, which
+// only the release of some unix socket on the host starts (at once before
+// Linux 6.10, queued after). Releasing one of ours starts it.
+void collect_unix_cycles();
+
 class OutputRelay {
 public:
     // Whether the run's output `fd` needs one: a FIFO named by --stdout or

@@ -29,16 +29,33 @@ int flushed(int status) {
     return sandboxrun::exit_sandbox_error;
 }
 
+// The stop signals are held before the C++ runtime starts (its constructors
+// and the first page faults of a 4 MiB binary take milliseconds on a loaded
+// host), not only from main: a judge's SIGTERM there ended us with no report
+// written and the last run's left at --report.
+[[gnu::used, gnu::section(".preinit_array")]] void (*const hold_early)(int, char**, char**) = [](int, char**, char**) {
+    sandboxrun::hold_stop_signals();
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace sandboxrun;
-    // The hidden mode `sandboxrun check` runs inside its sandboxes.
-    if (argc >= 3 && std::string_view(argv[1]) == "__attempt") return run_attempt(argc - 2, argv + 2);
+    // The hidden mode `sandboxrun check` runs inside its sandboxes (as their target: nothing held).
+    if (argc >= 3 && std::string_view(argv[1]) == "__attempt") {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        return run_attempt(argc - 2, argv + 2);
+    }
     // A judge may start us with 0-2 closed: a --stdout file opened onto fd 1
     // would be taken for the inherited stdout (and closed at exec).
     for (int fd = 0; fd < 3; ++fd)
-        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return exit_sandbox_error;
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) {
+            std::fprintf(stderr, "sandboxrun: fd %d is closed, and /dev/null cannot stand in for it: %s\n", fd,
+                         std::strerror(errno));
+            return exit_sandbox_error;
+        }
     // A judge that ignores SIGCHLD (kept across exec) would have the kernel
     // reap the run's pid 1 before we can wait for it.
     signal(SIGCHLD, SIG_DFL);

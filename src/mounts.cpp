@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -443,7 +444,12 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         op.fd = open_bind_tree(op, ns);
         // (Out of descriptors or memory is that, not a file system without idmapped mounts.)
         const bool no_idmap = op.fd < 0 && ns >= 0 && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS);
-        if (no_idmap && !op.writable) op.fd = open_bind_tree(op, -1);   // reads as others then
+        if (no_idmap && !op.writable) {
+            // The run reads as others then, where it would have been the owner.
+            warnings.push_back(fmt::format("bind {}: no idmapped mount ({}): the run reads it as others, not as its owner",
+                                           op.target, std::strerror(errno)));
+            op.fd = open_bind_tree(op, -1);
+        }
         if (no_idmap && op.fd < 0) {
             const std::string why = std::strerror(errno);
             // Without the idmap the run writes as its own host uid: a bind it
@@ -455,7 +461,7 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
                 close_prepared(plan);
                 throw Error(fmt::format("mounts: bind {}: {} takes no idmapped mount on its file system ({}), and the run "
                                         "(host uid {}) cannot write it (owner uid {}, mode {:04o}): use a directory on "
-                                        "ext4, xfs, btrfs or tmpfs, one the --uid-range uids may write, or --cwd-mode ro",
+                                        "ext4, xfs, btrfs or tmpfs (Linux 6.3+), one the --uid-range uids may write, or --cwd-mode ro",
                                         op.target, op.source, why, id.host_uid, st.st_uid, st.st_mode & 07777));
             }
             warnings.push_back("bind " + op.target + ": no idmapped mount (" + why +
@@ -466,6 +472,14 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
             int err = errno;
             close_prepared(plan);
             throw sys_error("mounts: bind " + op.target + " from", op.source, err);
+        }
+        // A compile there would fail as the program's error (a file system
+        // the kernel remounted read-only after an I/O error fails every one).
+        if (struct statvfs vfs {}; op.writable && op.fd >= 0 && fstatvfs(op.fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+            close_prepared(plan);
+            throw Error(fmt::format("mounts: bind {}: {} is on a read-only mount, and the bind is to be writable "
+                                    "(for a step that writes nothing there: --cwd-mode ro, or a read-only bind)",
+                                    op.target, op.source));
         }
     }
     return warnings;

@@ -158,20 +158,23 @@ private:
     std::vector<Saved> saved_;
 };
 
-// Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
-// sees only what is mapped: System V shared memory, message queues and
-// semaphores, and memfd files, hold memory in no address space (GiBs under
-// --memory 64MiB, charged to the host). Where the profile allows them, they
-// fail as if memory ran out.
-Syscalls unmapped_memory_refused(Syscalls syscalls) {
-    for (std::string_view name : {"shmget", "msgget", "semget", "memfd_create"}) {
-        const bool allowed = std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
-            const SyscallGroup* g = find_syscall_group(a);
-            return g ? group_includes(*g, name) : a == name;
-        });
-        if (allowed) syscalls.errno_rules.push_back({std::string(name), ENOMEM, "no memory cgroup"});
-    }
-    return syscalls;
+// `name` answers `errno_value` where the profile allows it (returns whether
+// it did), for what a missing layer leaves open:
+// - Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
+//   sees only what is mapped: System V shared memory, message queues and
+//   semaphores, and memfd files, hold memory in no address space (GiBs under
+//   --memory 64MiB, charged to the host). They fail as if memory ran out.
+// - Unprivileged the run is the owner of an inherited stdin file (`< in.txt`),
+//   which it reaches through /proc/self/fd/0 on the caller's writable mount:
+//   Landlock guards truncate(2) by path only from ABI 3 (Linux 6.2), so below
+//   that `truncate /dev/stdin` emptied the judge's input.
+bool refuse_where_allowed(Syscalls& syscalls, std::string_view name, int errno_value, const char* why) {
+    const bool allowed = std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
+        const SyscallGroup* g = find_syscall_group(a);
+        return g ? group_includes(*g, name) : a == name;
+    });
+    if (allowed) syscalls.errno_rules.push_back({std::string(name), errno_value, why});
+    return allowed;
 }
 
 // A cgroup counter minus its value when the target started.
@@ -427,11 +430,17 @@ int Run::execute() {
 
     // 2. The filter is compiled once, here, not in the child (or found
     // compiled: at build time for the stock profiles, in the cache for others).
-    std::optional<Syscalls> refused;
-    if (memory_by_rlimit) refused = unmapped_memory_refused(policy_.syscalls);
-    SeccompProgram filter = compile_seccomp(refused ? *refused : policy_.syscalls, policy_.net, default_seccomp_cache_dir());
-    log_step("seccomp compiled");
     LandlockStatus landlock = landlock_probe();
+    Syscalls syscalls = policy_.syscalls;
+    if (memory_by_rlimit)
+        for (std::string_view name : {"shmget", "msgget", "semget", "memfd_create"})
+            refuse_where_allowed(syscalls, name, ENOMEM, "no memory cgroup");
+    if (struct stat st {}; !id.privileged && landlock.abi < 3 && in.get() < 0 && fstat(0, &st) == 0 && S_ISREG(st.st_mode) &&
+        refuse_where_allowed(syscalls, "truncate", EACCES, "the caller's stdin file"))
+        report_.unapplied.push_back("truncate: refused (EACCES): Landlock below ABI 3 cannot keep it off the caller's "
+                                    "stdin file, which the run owns");
+    SeccompProgram filter = compile_seccomp(syscalls, policy_.net, default_seccomp_cache_dir());
+    log_step("seccomp compiled");
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
     if (auto gap = abstract_socket_gap(policy_, landlock.abi)) report_.unapplied.push_back(*gap);
@@ -528,11 +537,13 @@ int Run::execute() {
     reaped_ = true;
     if (!target_status_) read_target_status();
     if (!end_us_) end_us_ = monotonic_us();
+    collect_unix_cycles();   // the run's stdio it may have left in flight
     // What the run wrote last is still in the relays' pipes (its writers are gone).
     for (OutputRelay& r : relays_) {
         // (A stop signal, also one that came after the target ended, ends the wait.)
         if (!r.drain(monotonic_us() + (late_stop_ ? 0 : 5'000'000), signal_fd_.get()))
-            report_.warnings.push_back("output: the reader of a FIFO took not all of the run's output within 5 s");
+            report_.warnings.push_back("output: the run's output was not all taken within 5 s of its end "
+                                       "(a FIFO's reader that does not read)");
         if (r.error())
             report_.warnings.push_back(fmt::format("output: writing the run's output failed ({}); it was cut there",
                                                    std::strerror(r.error())));
@@ -763,8 +774,15 @@ void Run::collect(const rusage& ru) {
         report_.peak_memory_kib = u.memory_peak ? std::optional(*u.memory_peak / 1024) : std::nullopt;
         // Only an OOM kill proves the memory limit: the peak also counts page
         // cache (the program's output files), which reaches the limit and is
-        // reclaimed without harm.
-        ev.oom_killed = u.oom_killed;
+        // reclaimed without harm. And only one at the run's own limit: the
+        // OOM killer of a cgroup above (a judge's budget for its runs) or of
+        // the host picks a task of a run that stayed within its limit too.
+        if (u.oom_killed && !u.memory_limit_reached) {
+            report_.message = "an OOM killer outside the run ended a task of it: the cgroup above the run's "
+                              "or the host ran out of memory, not the run at its limit";
+            ev.sandbox_failed = true;
+        }
+        ev.oom_killed = u.oom_killed && u.memory_limit_reached;
         // Not a verdict (the program may cope), but what its failure most likely comes from.
         if (u.pids_limit_hit && policy_.limits.processes)
             report_.warnings.push_back(fmt::format("the run reached its limit of {} processes and threads: a fork or "
@@ -850,10 +868,16 @@ sigset_t hold_stop_signals() {
     // Every signal whose default action would end us (but SIGKILL, and the
     // faults that are our own bugs): a judge's or a shell's stray one, or
     // limits put on sandboxrun itself (SIGXFSZ, SIGXCPU). (Not SIGPIPE: main ignores it.)
+    // One the caller left ignored stays so (nohup, `cmd &` in a script):
+    // held, it would be queued and end the run.
+    const auto hold = [&](int sig) {
+        struct sigaction now {};
+        if (sigaction(sig, nullptr, &now) == 0 && now.sa_handler != SIG_IGN) sigaddset(&stop, sig);
+    };
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF,
                     SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT})
-        sigaddset(&stop, sig);
-    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&stop, sig);   // (their default ends a process too)
+        hold(sig);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) hold(sig);   // (their default ends a process too)
     sigprocmask(SIG_BLOCK, &stop, nullptr);
     return stop;
 }

@@ -208,4 +208,15 @@ TEST_CASE("a parent that holds the run below its limits is named in the warnings
     Result fits = run(dir, {"--profile", "c", "--memory", "16MiB", "--processes", "5", "--cgroup-parent", parent.value(),
                             "--", "/bin/true"});
     CHECK(fits.report.find("holds the run") == std::string::npos);
+    // The parent's OOM killer took the run below its own limit: not the
+    // program's memory_limit (a judge re-runs a sandbox_error); at its own
+    // limit, below the parent's, it is.
+    dir.add_program("mem_eat");
+    Result parents = run(dir, {"--profile", "c", "--memory", "64MiB", "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
+    INFO(parents.err << parents.report);
+    CHECK(verdict(parents) == "sandbox_error");
+    CHECK(parents.report.find("an OOM killer outside the run ended a task of it") != std::string::npos);
+    Result own = run(dir, {"--profile", "c", "--memory", "16MiB", "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
+    INFO(own.err << own.report);
+    CHECK(verdict(own) == "memory_limit");
 }

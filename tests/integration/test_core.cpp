@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -663,6 +664,43 @@ TEST_CASE("python runs with the python profile") {
     CHECK(r.out == "6\n");
 }
 
+TEST_CASE("the run's stdio ends with the run, also sent in a cycle of unix sockets", "[defense]") {
+    // Sent over a socket pair together with the pair itself, the run's stdout
+    // and stderr stayed open in the kernel after the run, until some unix
+    // socket on the host was released: the judge's pipe saw no end (an
+    // interactor waiting for it reached its wall limit) and a relayed stderr
+    // held the supervisor 5 s.
+    WorkDir dir;
+    dir.write("cycle.py", "import socket\nprint('out', flush=True)\na, b = socket.socketpair()\n"
+                          "socket.send_fds(a, [b'x'], [a.fileno(), b.fileno(), 1, 2])\n");
+    dir.write("log.txt", "earlier\n");   // appended to: the run's stderr is relayed into it
+    for (int i = 0; i < 3; ++i) {
+        int p[2];
+        REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+        const auto began = std::chrono::steady_clock::now();
+        Result r = run(dir, {"--profile", "python", "--", "/usr/bin/python3", "cycle.py"}, 60, "", [&] {
+            dup2(p[1], 1);
+            if (int log = open((dir.path() / "log.txt").c_str(), O_WRONLY | O_APPEND); log >= 0) dup2(log, 2);
+        });
+        const auto took = std::chrono::steady_clock::now() - began;
+        close(p[1]);
+        std::string out;
+        bool ended = false;
+        for (pollfd pf{p[0], POLLIN, 0}; !ended && poll(&pf, 1, 3000) > 0;) {
+            char buf[256];
+            const ssize_t n = read(p[0], buf, sizeof buf);
+            if (n <= 0) ended = true;
+            else out.append(buf, static_cast<std::size_t>(n));
+        }
+        close(p[0]);
+        INFO(r.report);
+        CHECK(verdict(r) == "ok");
+        CHECK(out == "out\n");
+        CHECK(ended);
+        CHECK(took < std::chrono::seconds(3));
+    }
+}
+
 TEST_CASE("root of a user namespace that does not map the uid range is told so, not a permission error") {
     WorkDir dir;
     const std::string bin = binary();
@@ -672,6 +710,41 @@ TEST_CASE("root of a user namespace that does not map the uid range is told so, 
     INFO(r.err);
     CHECK(r.status == 125);
     CHECK(contains(r.err, "is not mapped in this user namespace"));
+}
+
+TEST_CASE("uid 0 without CAP_SYS_ADMIN (a container's root) is told so") {
+    if (unprivileged()) return;   // (another user takes the unprivileged path anyway)
+    WorkDir dir;
+    const std::string bin = binary();
+    Result r = run(dir, {}, 60, "", [&] {
+        exec_as_runner({"setpriv", "--bounding-set=-sys_admin", bin, "--profile", "c", "--", "/bin/true"});
+    });
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK(contains(r.err, "running as uid 0 without CAP_SYS_ADMIN"));
+}
+
+TEST_CASE("a work dir on a read-only mount is refused for a writable bind, not blamed on the program") {
+    if (unprivileged()) return;   // (mounting it read-only needs root)
+    // A file system the kernel remounted read-only after an I/O error failed
+    // every compile as the program's runtime_error.
+    WorkDir dir;
+    const std::string bin = binary(), d = dir.path().string();
+    for (const std::string mode : {"rw", "ro"}) {
+        Result r = run(dir, {}, 60, "", [&] {
+            exec_as_runner({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                            "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && cd \"$1\" && "
+                            "exec \"$2\" --cwd-mode \"$3\" --profile c -- /bin/true",
+                            "sh", d, bin, mode});
+        });
+        INFO(mode << ": " << r.err);
+        if (mode == "ro") {
+            CHECK(r.status == 0);
+            continue;
+        }
+        CHECK(r.status == 125);
+        CHECK(contains(r.err, "is on a read-only mount, and the bind is to be writable"));
+    }
 }
 
 TEST_CASE("a report never replaces the caller's stdin or stdout, the command, a profile or a file the run reads") {

@@ -620,6 +620,26 @@ TEST_CASE("a stray signal to the supervisor ends the run cleanly, with a report"
     }
 }
 
+TEST_CASE("a signal the caller left ignored stays ignored (nohup, a script's background job)", "[limits]") {
+    WorkDir dir;
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT}) {
+        fs::path report = dir.path() / "r.json";
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(dir.path().c_str()) != 0) _exit(200);
+            signal(sig, SIG_IGN);
+            exec_as_runner({binary(), "--quiet", "--profile", "c", "--report", report.string(), "--", "/bin/sleep", "1"});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));   // the run is under way
+        kill(pid, sig);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        INFO("signal " << sig << ": " << read_file(report));
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        CHECK(json_field(read_file(report), "verdict") == "\"ok\"");
+    }
+}
+
 TEST_CASE("the run groups' base is sandboxrun's alone, and a lock held on it fails the run instead of hanging it",
           "[limits]") {
     if (!cgroups_expected()) return;   // (unprivileged: no group of ours to lock)
