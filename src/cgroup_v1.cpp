@@ -82,9 +82,10 @@ public:
                 auto p = read_number_at(g->dir.fd(), peak), l = read_number_at(g->dir.fd(), limit);
                 return p && l && *p + (2 << 20) >= *l;
             };
-            u.memory_limit_reached = read_number_at(g->dir.fd(), "memory.failcnt").value_or(0) > 0 ||
-                                     peaked("memory.max_usage_in_bytes", "memory.limit_in_bytes") ||
-                                     peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes");
+            u.memory_limit_reached =
+                u.oom_killed && (read_number_at(g->dir.fd(), "memory.failcnt").value_or(0) > 0 ||
+                                 peaked("memory.max_usage_in_bytes", "memory.limit_in_bytes") ||
+                                 peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes"));
         }
         if (const Group* g = group_of("pids"))
             u.pids_limit_hit = keyed_value(read_file_at(g->dir.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;

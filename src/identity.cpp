@@ -59,8 +59,10 @@ std::string missing_root_capabilities() {
     __user_cap_data_struct caps[2]{};
     if (syscall(SYS_capget, &header, caps) != 0) return {};
     std::string missing;
-    for (auto [cap, name] : {std::pair{CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}, {CAP_SETUID, "CAP_SETUID"}, {CAP_SETGID, "CAP_SETGID"}})
-        if (!(caps[cap / 32].effective & (1u << (cap % 32)))) missing += (missing.empty() ? "" : ", ") + std::string(name);
+    for (auto [cap, name] : {std::pair{CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}, {CAP_SETUID, "CAP_SETUID"},
+                             {CAP_SETGID, "CAP_SETGID"}})
+        if (!(caps[cap / 32].effective & (1u << (cap % 32))))
+            missing += (missing.empty() ? "" : ", ") + std::string(name);
     return missing;
 }
 

@@ -446,8 +446,8 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
         const bool no_idmap = op.fd < 0 && ns >= 0 && (errno == EINVAL || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS);
         if (no_idmap && !op.writable) {
             // The run reads as others then, where it would have been the owner.
-            warnings.push_back(fmt::format("bind {}: no idmapped mount ({}): the run reads it as others, not as its owner",
-                                           op.target, std::strerror(errno)));
+            warnings.push_back(fmt::format("bind {}: no idmapped mount ({}): the run reads it as others, not as "
+                                           "its owner", op.target, std::strerror(errno)));
             op.fd = open_bind_tree(op, -1);
         }
         if (no_idmap && op.fd < 0) {
@@ -461,7 +461,8 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
                 close_prepared(plan);
                 throw Error(fmt::format("mounts: bind {}: {} takes no idmapped mount on its file system ({}), and the run "
                                         "(host uid {}) cannot write it (owner uid {}, mode {:04o}): use a directory on "
-                                        "ext4, xfs, btrfs or tmpfs (Linux 6.3+), one the --uid-range uids may write, or --cwd-mode ro",
+                                        "ext4, xfs, btrfs or tmpfs (Linux 6.3+), one the --uid-range uids may write, or "
+                                        "--cwd-mode ro",
                                         op.target, op.source, why, id.host_uid, st.st_uid, st.st_mode & 07777));
             }
             warnings.push_back("bind " + op.target + ": no idmapped mount (" + why +

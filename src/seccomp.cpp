@@ -105,9 +105,9 @@ constexpr std::uint32_t allowed_ioctls[] = {
     FIGETBSZ, FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS, FS_IOC_GETVERSION, FS_IOC32_GETVERSION, FS_IOC_FIEMAP,
     FS_IOC_FSGETXATTR,
     // sockets: read-only queries (the run's own network namespace)
-    SIOCATMARK, SIOCGPGRP, SIOCSPGRP, SIOCGSTAMP_OLD, SIOCGSTAMPNS_OLD, SIOCGSTAMP_NEW, SIOCGSTAMPNS_NEW, SIOCGIFNAME, SIOCGIFCONF,
-    SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU,
-    SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN, SIOCOUTQNSD,
+    SIOCATMARK, SIOCGPGRP, SIOCSPGRP, SIOCGSTAMP_OLD, SIOCGSTAMPNS_OLD, SIOCGSTAMP_NEW, SIOCGSTAMPNS_NEW,
+    SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK,
+    SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN, SIOCOUTQNSD,
     RNDGETENTCNT,   // /dev/urandom's entropy count (older OpenSSL asks)
 };
 
@@ -214,9 +214,9 @@ void add_allow(scmp_filter_ctx ctx, const AllowedSyscall& s, const std::vector<i
 }
 
 // Argument checks of the form "anything but these values" (or "only these"),
-// put in front of libseccomp's program. libseccomp can say "none of these" only as its
-// complement: for ioctl 38 masked comparisons tried in a row (a third of the
-// program), for one value 32. Here it is one comparison per forbidden value,
+// put in front of libseccomp's program. libseccomp can say "none of these"
+// only as its complement: for ioctl 38 masked comparisons tried in a row (a
+// third of the program), for one value 32. Here it is one comparison per forbidden value,
 // and the syscall is decided without running the rest of the program. Classic
 // BPF jumps are relative, so prepending is safe (a second, stacked filter
 // would add the kernel's per-filter cost to every syscall instead). Any other
@@ -269,7 +269,8 @@ std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
         for (std::uint32_t value : c.allowed) p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 0));
         if (!c.allowed.empty())
             p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(c.unlisted_errno)));
-        for (std::size_t at = first_allowed; at < first_allowed + c.allowed.size(); ++at) p[at].jt = offset(at, p.size());
+        for (std::size_t at = first_allowed; at < first_allowed + c.allowed.size(); ++at)
+            p[at].jt = offset(at, p.size());   // to the ALLOW below
         p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
         p[next_check].jf = offset(next_check, p.size());
     }

@@ -168,11 +168,15 @@ private:
 //   which it reaches through /proc/self/fd/0 on the caller's writable mount:
 //   Landlock guards truncate(2) by path only from ABI 3 (Linux 6.2), so below
 //   that `truncate /dev/stdin` emptied the judge's input.
-bool refuse_where_allowed(Syscalls& syscalls, std::string_view name, int errno_value, const char* why) {
-    const bool allowed = std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
+bool allows(const Syscalls& syscalls, std::string_view name) {
+    return std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
         const SyscallGroup* g = find_syscall_group(a);
         return g ? group_includes(*g, name) : a == name;
     });
+}
+
+bool refuse_where_allowed(Syscalls& syscalls, std::string_view name, int errno_value, const char* why) {
+    const bool allowed = allows(syscalls, name);
     if (allowed) syscalls.errno_rules.push_back({std::string(name), errno_value, why});
     return allowed;
 }
@@ -435,8 +439,9 @@ int Run::execute() {
     if (memory_by_rlimit)
         for (std::string_view name : {"shmget", "msgget", "semget", "memfd_create"})
             refuse_where_allowed(syscalls, name, ENOMEM, "no memory cgroup");
-    if (struct stat st {}; !id.privileged && landlock.abi < 3 && in.get() < 0 && fstat(0, &st) == 0 && S_ISREG(st.st_mode) &&
-        refuse_where_allowed(syscalls, "truncate", EACCES, "the caller's stdin file"))
+    if (struct stat st {}; !id.privileged && landlock.abi < 3 && in.get() < 0 && fstat(0, &st) == 0 &&
+                           S_ISREG(st.st_mode) &&
+                           refuse_where_allowed(syscalls, "truncate", EACCES, "the caller's stdin file"))
         report_.unapplied.push_back("truncate: refused (EACCES): Landlock below ABI 3 cannot keep it off the caller's "
                                     "stdin file, which the run owns");
     SeccompProgram filter = compile_seccomp(syscalls, policy_.net, default_seccomp_cache_dir());
@@ -537,7 +542,8 @@ int Run::execute() {
     reaped_ = true;
     if (!target_status_) read_target_status();
     if (!end_us_) end_us_ = monotonic_us();
-    collect_unix_cycles();   // the run's stdio it may have left in flight
+    // The run's stdio it may have left in flight (only sendmsg passes descriptors).
+    if (allows(policy_.syscalls, "sendmsg") || allows(policy_.syscalls, "sendmmsg")) collect_unix_cycles();
     // What the run wrote last is still in the relays' pipes (its writers are gone).
     for (OutputRelay& r : relays_) {
         // (A stop signal, also one that came after the target ended, ends the wait.)

@@ -28,7 +28,7 @@ struct CgroupUsage {
     std::optional<std::uint64_t> system_usec;
     std::optional<std::uint64_t> memory_peak;   // bytes
     bool oom_killed = false;                    // the kernel OOM-killed a task of the run
-    bool memory_limit_reached = false;          // at the run's own limit (not a parent's, not the host's)
+    bool memory_limit_reached = false;          // after an OOM kill: at the run's own limit (not a parent's, the host's)
     bool pids_limit_hit = false;                // a fork failed on the pids limit
 };
 

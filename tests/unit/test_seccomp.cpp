@@ -6,7 +6,10 @@
 #include "temp_dir.hpp"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -326,6 +329,31 @@ TEST_CASE("ioctl TIOCSTI, TIOCLINUX and TIOCSETD are violations, even with junk 
         return syscall(SYS_ioctl, -1, FIONREAD, &n) == -1 && errno == EBADF ? 4 : 1;
     });
     CHECK(exited_with(fionread, 4));
+}
+
+TEST_CASE("ioctl requests off the list answer ENOTTY from the filter; listed ones reach the kernel", "[seccomp][fork]") {
+    const auto program = compile_seccomp(minimal_syscalls(), Network{});
+    // On fd -1 the kernel answers EBADF: ENOTTY can only be the filter's.
+    // The first and the last of the list, one between, one with junk in the high half.
+    for (unsigned long request : {static_cast<unsigned long>(TCGETS), static_cast<unsigned long>(SIOCOUTQNSD),
+                                  static_cast<unsigned long>(RNDGETENTCNT), (1UL << 32) | FIONREAD}) {
+        INFO("listed request " << request);
+        const auto o = run_filtered(program, [request] {
+            int n = 0;
+            return syscall(SYS_ioctl, -1, request, &n) == -1 && errno == EBADF ? 4 : 1;
+        });
+        CHECK(exited_with(o, 4));
+    }
+    // BTRFS_IOC_SUBVOL_CREATE, ext4's GET_ENCRYPTION_PWSALT, NS_GET_NSTYPE.
+    for (unsigned long request : {0x5000940eUL, 0x40106614UL, static_cast<unsigned long>(NS_GET_NSTYPE)}) {
+        INFO("unlisted request " << request);
+        const auto o = run_filtered(program, [request] {
+            char buf[4096] = {};
+            return syscall(SYS_ioctl, -1, request, buf) == -1 && errno == ENOTTY ? 4 : 1;
+        });
+        CHECK_FALSE(o.violation);
+        CHECK(exited_with(o, 4));
+    }
 }
 
 TEST_CASE("socket families follow socket_families and the network switch", "[seccomp][fork]") {
