@@ -85,7 +85,8 @@ public:
             u.memory_limit_reached =
                 u.oom_killed && (read_number_at(g->dir.fd(), "memory.failcnt").value_or(0) > 0 ||
                                  peaked("memory.max_usage_in_bytes", "memory.limit_in_bytes") ||
-                                 peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes"));
+                                 peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes") ||
+                                 at_held_limit(u.memory_peak));
         }
         if (const Group* g = group_of("pids"))
             u.pids_limit_hit = keyed_value(read_file_at(g->dir.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
@@ -182,11 +183,13 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
     for (const auto& h : hierarchies) {
         auto carries = [&](const char* c) { return std::ranges::count(h.controllers, c) > 0; };
         if (cg->limits_memory && carries("memory"))
-            if (auto w = held_above(h.parent_dir, "memory.limit_in_bytes", "memory", *limits.memory, *limits.memory))
-                warnings.push_back(*w);
+            if (auto held = held_above(h.parent_dir, "memory.limit_in_bytes", "memory", *limits.memory, *limits.memory)) {
+                warnings.push_back(held->warning);
+                cg->memory_held_at = held->at;
+            }
         if (cg->limits_processes && carries("pids"))
-            if (auto w = held_above(h.parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
-                warnings.push_back(*w);
+            if (auto held = held_above(h.parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
+                warnings.push_back(held->warning);
     }
     return cg;
 }

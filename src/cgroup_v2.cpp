@@ -61,7 +61,7 @@ public:
         u.oom_killed = keyed_value(events, "oom_kill").value_or(0) > 0;
         // "oom" counts where the group's own limit could not be met (a
         // parent's counts in the parent's).
-        u.memory_limit_reached = keyed_value(events, "oom").value_or(0) > 0;
+        u.memory_limit_reached = keyed_value(events, "oom").value_or(0) > 0 || at_held_limit(u.memory_peak);
         u.pids_limit_hit = keyed_value(read_file_at(group_.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
         return u;
     }
@@ -210,11 +210,13 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
     }
     // (A judge's slice may hold the run below what it asked for.)
     if (cg->limits_memory)
-        if (auto w = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory))
-            warnings.push_back(*w);
+        if (auto held = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory)) {
+            warnings.push_back(held->warning);
+            cg->memory_held_at = held->at;
+        }
     if (cg->limits_processes)
-        if (auto w = held_above(parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
-            warnings.push_back(*w);
+        if (auto held = held_above(parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
+            warnings.push_back(held->warning);
     return cg;
 }
 

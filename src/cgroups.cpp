@@ -458,15 +458,15 @@ bool destroy_group(const std::string& dir) {
     return true;
 }
 
-std::optional<std::string> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
-                                      std::uint64_t shown) {
+std::optional<Held> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
+                               std::uint64_t shown) {
     std::optional<std::uint64_t> least;
     std::string where;
     for (std::string d = dir; !d.empty() && ::access((d + "/" + file).c_str(), F_OK) == 0; d.resize(d.rfind('/')))
         if (auto v = read_number(d + "/" + file); v && (!least || *v < *least)) least = v, where = d;
     if (!least || *least >= limit) return std::nullopt;
-    return fmt::format("{}: {}/{} holds the run (and what else is beneath it) to {}, below its limit of {}", what,
-                       where, file, *least, shown);
+    return Held{*least, fmt::format("{}: {}/{} holds the run (and what else is beneath it) to {}, below its limit of {}",
+                                    what, where, file, *least, shown)};
 }
 
 // The kernel moves a process between v2 cgroups only for a writer of

@@ -100,6 +100,8 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
     };
     // The timer's signal is a stop signal too; its si_code tells it from a judge's.
     const int timer_signal = SIGRTMIN;
+    sigset_t wakers = stop;   // (the caller may ignore it: then it is not among the stop signals)
+    if (limit) sigaddset(&wakers, timer_signal);
     sigset_t caught;   // (one the caller ignores stays ignored, but for our timer's)
     sigemptyset(&caught);
     const auto put_back_handlers = [&] {
@@ -107,7 +109,7 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
             if (sigismember(&caught, sig) == 1) sigaction(sig, &old[sig], nullptr);
     };
     for (int sig = 1; sig < NSIG; ++sig)
-        if (sigismember(&stop, sig) == 1 && sigaction(sig, nullptr, &old[sig]) == 0 &&
+        if (sigismember(&wakers, sig) == 1 && sigaction(sig, nullptr, &old[sig]) == 0 &&
             (old[sig].sa_handler != SIG_IGN || (limit && sig == timer_signal))) {
             sigaddset(&caught, sig);
             sigaction(sig, &wake, nullptr);
@@ -127,10 +129,10 @@ UniqueFd open_fifo(const std::string& path, int flags, const char* option, std::
     volatile int fd = -1, err = 0;   // volatile: kept across the jump
     fifo_woken_by = 0;
     if (sigsetjmp(fifo_wait, 1) == 0) {   // 1: the jump puts the held mask back
-        sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+        sigprocmask(SIG_UNBLOCK, &wakers, nullptr);
         fd = open(path.c_str(), flags | O_CLOEXEC, 0644);
         err = errno;
-        sigprocmask(SIG_BLOCK, &stop, nullptr);
+        sigprocmask(SIG_BLOCK, &wakers, nullptr);
     } else {
         if (fd >= 0) close(fd);
         fd = -1;

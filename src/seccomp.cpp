@@ -99,8 +99,8 @@ constexpr std::uint32_t allowed_ioctls[] = {
     // TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 (struct termios2 is 44 bytes; glibc's termios.h hides it)
     _IOC(_IOC_READ, 'T', 0x2A, 44), _IOC(_IOC_WRITE, 'T', 0x2B, 44), _IOC(_IOC_WRITE, 'T', 0x2C, 44),
     _IOC(_IOC_WRITE, 'T', 0x2D, 44),
-    // any descriptor
-    FIOASYNC, FIOQSIZE, FIOSETOWN, FIOGETOWN,
+    // any descriptor (not FIOASYNC: see forbidden_fcntls)
+    FIOQSIZE, FIOSETOWN, FIOGETOWN,
     // files: read-only queries
     FIGETBSZ, FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS, FS_IOC_GETVERSION, FS_IOC32_GETVERSION, FS_IOC_FIEMAP,
     FS_IOC_FSGETXATTR,
@@ -113,7 +113,7 @@ constexpr std::uint32_t allowed_ioctls[] = {
 
 // Bumped whenever the code that turns a policy into BPF changes (the prefix,
 // add_allow): programs cached by a build before the change are then not reused.
-constexpr int filter_format = 5;
+constexpr int filter_format = 6;
 
 // A lease on a file of the work dir (the run owns it through the idmap)
 // blocks the host's opens of it for the lease-break time; a filter of the
@@ -124,6 +124,12 @@ constexpr std::uint32_t forbidden_fcntls[] = {F_SETLEASE};
 // run held 1.3 GB of the host's under --memory 64MiB. They answer ENOLCK, as
 // where the kernel has none to give (judged programs take none; flock stays).
 constexpr std::uint32_t unlocked_fcntls[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW};
+// Signal-driven I/O on a terminal without an owner signals the terminal's
+// foreground process group: the host's job (the judge, sandboxrun), with
+// any signal F_SETSIG names, where Landlock has no signal scope (before ABI 6)
+// and the run has the caller's uid. F_SETFL with O_ASYNC answers EPERM (and
+// FIOASYNC is off the ioctl list).
+constexpr std::uint32_t async_flag = O_ASYNC;
 constexpr std::uint32_t forbidden_prctls[] = {PR_SET_SECCOMP};
 
 // Values personality() may take: 0 (PER_LINUX, the default) and 0xffffffff
@@ -232,6 +238,11 @@ struct PrefixCheck {
     int refused_errno = 0;
     std::span<const std::uint32_t> allowed{};   // if given, any other value answers `unlisted_errno`
     int unlisted_errno = 0;
+    // If set (and no `allowed` list): the value `flag_value` answers
+    // `flag_errno` when argument `flag_arg` has any bit of `flag_mask`.
+    std::uint32_t flag_value = 0, flag_mask = 0;
+    unsigned flag_arg = 0;
+    int flag_errno = 0;
 };
 
 std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
@@ -264,6 +275,13 @@ std::vector<sock_filter> checks_prefix(const std::vector<PrefixCheck>& checks) {
         for (std::uint32_t value : c.refused) {
             p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1));
             p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(c.refused_errno)));
+        }
+        if (c.flag_mask) {
+            if (!c.allowed.empty()) throw Error("seccomp: a flag check and an allowed list on one syscall");
+            p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c.flag_value, 0, 3));   // jf: to the ALLOW
+            p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, low_word(c.flag_arg)));
+            p.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, c.flag_mask, 0, 1));
+            p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(c.flag_errno)));
         }
         const std::size_t first_allowed = p.size();
         for (std::uint32_t value : c.allowed) p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 0));
@@ -381,7 +399,7 @@ std::string seccomp_key(const Syscalls& syscalls, const Network& net) {
     std::string rules = fmt::format("; rules {:016x}; format {}; refused", syscall_rules_fingerprint(), filter_format);
     for (auto values : {std::span<const std::uint32_t>(forbidden_ioctls), std::span<const std::uint32_t>(allowed_ioctls),
                         std::span<const std::uint32_t>(forbidden_fcntls),
-                        std::span<const std::uint32_t>(unlocked_fcntls),
+                        std::span<const std::uint32_t>(unlocked_fcntls), std::span<const std::uint32_t>(&async_flag, 1),
                         std::span<const std::uint32_t>(forbidden_prctls), std::span<const std::uint32_t>(allowed_personalities),
                         std::span<const std::uint32_t>(allowed_fallocate_modes)})
         rules += fmt::format(" {}", fmt::join(values, ","));
@@ -455,7 +473,10 @@ SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& ne
     for (const AllowedSyscall& s : allowed) {
         if (s.check == ArgCheck::ioctl_safe_request)
             checks.push_back({s.number, 1, forbidden_ioctls, {}, 0, allowed_ioctls, ENOTTY});
-        if (s.check == ArgCheck::no_lease) checks.push_back({s.number, 1, forbidden_fcntls, unlocked_fcntls, ENOLCK});
+        if (s.check == ArgCheck::no_lease)
+            checks.push_back({.nr = s.number, .arg = 1, .forbidden = forbidden_fcntls, .refused = unlocked_fcntls,
+                              .refused_errno = ENOLCK, .flag_value = F_SETFL, .flag_mask = async_flag, .flag_arg = 2,
+                              .flag_errno = EPERM});
         if (s.check == ArgCheck::no_own_filter) checks.push_back({s.number, 0, forbidden_prctls});
     }
     if (!checks.empty()) {

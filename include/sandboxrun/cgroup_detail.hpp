@@ -119,16 +119,26 @@ bool destroy_group(const std::string& dir);
 class GroupBase : public Cgroup {
 public:
     virtual std::vector<std::string> directories() const = 0;
+    // Where a cgroup above holds the run's memory below its own limit: a run
+    // that alone fills it is at its limit, as far as it can tell.
+    std::optional<std::uint64_t> memory_held_at;
+    bool at_held_limit(std::optional<std::uint64_t> peak) const {
+        return memory_held_at && peak && *peak + (2 << 20) >= *memory_held_at;   // (within a huge page)
+    }
 };
 
 std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, const Limits& limits,
                                   const std::string& run_id, std::vector<std::string>& warnings);
-// A warning when a cgroup above the run's (from `dir` up) holds it below
-// `limit` through `file` (memory.max, pids.max...; "max" holds nothing):
-// the run would meet that limit instead, with the report naming its own.
-// `what` and `shown` name the limit as the run asked for it.
-std::optional<std::string> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
-                                      std::uint64_t shown);
+// When a cgroup above the run's (from `dir` up) holds it below `limit`
+// through `file` (memory.max, pids.max...; "max" holds nothing): that
+// limit, and a warning (the run would meet it instead, with the report
+// naming its own). `what` and `shown` name the limit as the run asked for it.
+struct Held {
+    std::uint64_t at;
+    std::string warning;
+};
+std::optional<Held> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
+                               std::uint64_t shown);
 // is_own: parent_dir is the cgroup we are in, which we may leave for the leaf.
 std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
                                   const std::vector<std::string>& available, const Limits& limits,

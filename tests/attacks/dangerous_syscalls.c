@@ -154,6 +154,10 @@ static long call(const char* name) {
         unlink("fifo-probe");
         return mkfifo("fifo-probe", 0600);
     }
+    if (!strcmp(name, "o_async")) {   // on a terminal: SIGIO (or F_SETSIG's) to its foreground group, the host's
+        int fd = open("async-probe", O_CREAT | O_RDWR, 0600);
+        return fd < 0 ? -1 : fcntl(fd, F_SETFL, O_ASYNC);
+    }
     if (!strcmp(name, "set_mempolicy")) return syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0);
     if (!strcmp(name, "unlisted_ioctl")) {   // a request the kernel answers anywhere (NS_GET_NSTYPE), not listed
         int fd = open("/proc/self/ns/pid", O_RDONLY);

@@ -6,7 +6,9 @@
 // ours holds processes and could not).
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -208,15 +210,60 @@ TEST_CASE("a parent that holds the run below its limits is named in the warnings
     Result fits = run(dir, {"--profile", "c", "--memory", "16MiB", "--processes", "5", "--cgroup-parent", parent.value(),
                             "--", "/bin/true"});
     CHECK(fits.report.find("holds the run") == std::string::npos);
-    // The parent's OOM killer took the run below its own limit: not the
-    // program's memory_limit (a judge re-runs a sandbox_error); at its own
-    // limit, below the parent's, it is.
+    // A run that alone fills the parent holding it below its limit is at its
+    // limit, as far as it can tell: memory_limit, as at its own.
     dir.add_program("mem_eat");
-    Result parents = run(dir, {"--profile", "c", "--memory", "64MiB", "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
-    INFO(parents.err << parents.report);
-    CHECK(verdict(parents) == "sandbox_error");
-    CHECK(parents.report.find("an OOM killer outside the run ended a task of it") != std::string::npos);
+    for (const char* memory : {"64MiB", "16MiB"}) {
+        Result r = run(dir, {"--profile", "c", "--memory", memory, "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
+        INFO(memory << ": " << r.err << r.report);
+        CHECK(verdict(r) == "memory_limit");
+    }
+}
+
+TEST_CASE("an OOM kill by a cgroup above, the run below its own limit, is sandbox_error", "[limits][cgroup-parent]") {
+    if (skip_unless_root()) return;
+    Parent parent;
+    if (!parent.usable()) return;
+    // The parent holds 64 MiB for all it has; another tenant (a judge's other
+    // run) holds 40 of them.
+    fs::path memory_dir;
+    for (const auto& d : parent.dirs())
+        for (const char* memory : {"memory.limit_in_bytes", "memory.max"})
+            if (fs::exists(d / memory)) {
+                std::ofstream(d / memory) << (64 << 20);
+                memory_dir = d;
+            }
+    REQUIRE(!memory_dir.empty());
+    if (fs::exists(memory_dir / "cgroup.subtree_control")) std::ofstream(memory_dir / "cgroup.subtree_control") << "+memory";
+    const fs::path tenant_dir = memory_dir / "tenant";
+    REQUIRE(mkdir(tenant_dir.c_str(), 0755) == 0);
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
+    pid_t tenant = fork();
+    if (tenant == 0) {
+        std::ofstream(tenant_dir / "cgroup.procs") << getpid();
+        std::vector<char> held(40 << 20, 1);
+        [[maybe_unused]] ssize_t n = write(ready[1], "r", 1);
+        pause();
+        _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    REQUIRE(read(ready[0], &c, 1) == 1);
+    close(ready[0]);
+    WorkDir dir;
+    dir.add_program("mem_eat");
+    // The parent's OOM killer takes the run at ~24 MiB: not the program's
+    // memory_limit (a judge runs a sandbox_error again). At its own 16 MiB
+    // (16 + 40 fit in the parent) it is.
+    Result outside = run(dir, {"--profile", "c", "--memory", "64MiB", "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
     Result own = run(dir, {"--profile", "c", "--memory", "16MiB", "--cgroup-parent", parent.value(), "--", "./mem_eat", "48"});
+    kill(tenant, SIGKILL);   // ours, by pid
+    waitpid(tenant, nullptr, 0);
+    rmdir(tenant_dir.c_str());
+    INFO(outside.err << outside.report);
+    CHECK(verdict(outside) == "sandbox_error");
+    CHECK(outside.report.find("an OOM killer outside the run ended a task of it") != std::string::npos);
     INFO(own.err << own.report);
     CHECK(verdict(own) == "memory_limit");
 }

@@ -286,6 +286,12 @@ TEST_CASE("a FIFO given as --stdin is waited for, and a stop signal ends the wai
     CHECK(bounded.status == 125);
     CHECK(contains(bounded.err, "its other end did not open within the wall limit (300 ms)"));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    // Also where the caller ignores the timer's signal (SIGRTMIN), which is
+    // then no stop signal of ours.
+    Result ignoring = run(dir, {"--profile", "c", "--wall-time", "300ms", "--stdin", fifo.string(), "--", "/bin/cat"}, 20,
+                          "", [] { signal(SIGRTMIN, SIG_IGN); });
+    CHECK(ignoring.status == 125);
+    CHECK(contains(ignoring.err, "its other end did not open within the wall limit (300 ms)"));
     fs::path report_fifo = fifos.path() / "report.fifo";
     REQUIRE(mkfifo(report_fifo.c_str(), 0666) == 0);
     if (run_as() > 0) [[maybe_unused]] int rc = chown(report_fifo.c_str(), run_as(), run_as());

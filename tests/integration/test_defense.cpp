@@ -422,8 +422,9 @@ TEST_CASE("every dangerous syscall kills the run in the stock profiles", "[defen
         CHECK(ml.status == 0);
         CHECK(contains(ml.out, "CONTAINED mlock: EPERM"));
         // So are mmap(MAP_LOCKED) (RLIMIT_MEMLOCK 0), FIFOs (make falls back to a
-        // pipe) and memory policies (the JVM's NUMA collectors run without).
-        for (const char* refused : {"map_locked", "mkfifo", "set_mempolicy"}) {
+        // pipe), memory policies (the JVM's NUMA collectors run without) and
+        // signal-driven I/O.
+        for (const char* refused : {"map_locked", "mkfifo", "set_mempolicy", "o_async"}) {
             Result rf = run(dir, {"--profile", profile, "--", "./dangerous_syscalls", refused});
             INFO(rf.out << rf.err);
             CHECK(rf.status == 0);

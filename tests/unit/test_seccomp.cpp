@@ -344,8 +344,9 @@ TEST_CASE("ioctl requests off the list answer ENOTTY from the filter; listed one
         });
         CHECK(exited_with(o, 4));
     }
-    // BTRFS_IOC_SUBVOL_CREATE, ext4's GET_ENCRYPTION_PWSALT, NS_GET_NSTYPE.
-    for (unsigned long request : {0x5000940eUL, 0x40106614UL, static_cast<unsigned long>(NS_GET_NSTYPE)}) {
+    // BTRFS_IOC_SUBVOL_CREATE, ext4's GET_ENCRYPTION_PWSALT, NS_GET_NSTYPE, FIOASYNC.
+    for (unsigned long request : {0x5000940eUL, 0x40106614UL, static_cast<unsigned long>(NS_GET_NSTYPE),
+                                  static_cast<unsigned long>(FIOASYNC)}) {
         INFO("unlisted request " << request);
         const auto o = run_filtered(program, [request] {
             char buf[4096] = {};
@@ -354,6 +355,22 @@ TEST_CASE("ioctl requests off the list answer ENOTTY from the filter; listed one
         CHECK_FALSE(o.violation);
         CHECK(exited_with(o, 4));
     }
+}
+
+TEST_CASE("fcntl F_SETFL with O_ASYNC answers EPERM; other flags reach the kernel", "[seccomp][fork]") {
+    const auto program = compile_seccomp(minimal_syscalls(), Network{});
+    const auto async = run_filtered(program, [] {
+        return syscall(SYS_fcntl, -1, F_SETFL, O_ASYNC | O_NONBLOCK) == -1 && errno == EPERM ? 4 : 1;
+    });
+    CHECK_FALSE(async.violation);
+    CHECK(exited_with(async, 4));
+    for (long flags : {static_cast<long>(O_NONBLOCK), static_cast<long>(O_ASYNC) << 32}) {   // (the high half: ignored)
+        INFO("flags " << flags);
+        const auto o = run_filtered(program, [flags] { return syscall(SYS_fcntl, -1, F_SETFL, flags) == -1 && errno == EBADF ? 4 : 1; });
+        CHECK(exited_with(o, 4));
+    }
+    const auto getfl = run_filtered(program, [] { return syscall(SYS_fcntl, -1, F_GETFL, O_ASYNC) == -1 && errno == EBADF ? 4 : 1; });
+    CHECK(exited_with(getfl, 4));
 }
 
 TEST_CASE("socket families follow socket_families and the network switch", "[seccomp][fork]") {
