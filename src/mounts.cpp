@@ -497,7 +497,8 @@ void reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
     if (again.get() < 0 || fstat(fd, &was) != 0 || fstat(again.get(), &now) != 0 || was.st_dev != now.st_dev ||
         was.st_ino != now.st_ino)
         return;   // (a clone by path names another file by now)
-    dup3(again.get(), fd, O_CLOEXEC);
+    if (S_ISREG(was.st_mode)) lseek(again.get(), lseek(fd, 0, SEEK_CUR), SEEK_SET);   // (where the caller's was)
+    dup3(again.get(), fd, (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0);   // (an inherited fd 0 stays open)
 }
 
 }  // namespace

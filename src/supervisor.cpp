@@ -104,6 +104,11 @@ UniqueFd open_again(int fd, int access) {
 void own_description(int fd) {
     const int flags = fcntl(fd, F_GETFL);
     if (flags < 0) return;
+    // A FIFO whose writer came and went (its end shows) keeps the caller's
+    // description: one opened now, without a writer, would keep its end from
+    // poll until a writer came (the kernel's rule), and node's and select()'s
+    // readers waited for good. Its flags matter to no one after that.
+    if (pollfd p{fd, POLLIN, 0}; (flags & O_ACCMODE) == O_RDONLY && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) return;
     UniqueFd again = open_again(fd, flags & O_ACCMODE);
     if (again.get() >= 0 && fcntl(again.get(), F_SETFL, flags) == 0) dup2(again.get(), fd);
 }
@@ -158,27 +163,12 @@ private:
     std::vector<Saved> saved_;
 };
 
-// `name` answers `errno_value` where the profile allows it (returns whether
-// it did), for what a missing layer leaves open:
-// - Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
-//   sees only what is mapped: System V shared memory, message queues and
-//   semaphores, and memfd files, hold memory in no address space (GiBs under
-//   --memory 64MiB, charged to the host). They fail as if memory ran out.
-// - Unprivileged the run is the owner of an inherited stdin file (`< in.txt`),
-//   which it reaches through /proc/self/fd/0 on the caller's writable mount:
-//   Landlock guards truncate(2) by path only from ABI 3 (Linux 6.2), so below
-//   that `truncate /dev/stdin` emptied the judge's input.
+// Whether the profile allows syscall `name` (by name or in a group).
 bool allows(const Syscalls& syscalls, std::string_view name) {
     return std::any_of(syscalls.allow.begin(), syscalls.allow.end(), [&](const std::string& a) {
         const SyscallGroup* g = find_syscall_group(a);
         return g ? group_includes(*g, name) : a == name;
     });
-}
-
-bool refuse_where_allowed(Syscalls& syscalls, std::string_view name, int errno_value, const char* why) {
-    const bool allowed = allows(syscalls, name);
-    if (allowed) syscalls.errno_rules.push_back({std::string(name), errno_value, why});
-    return allowed;
 }
 
 // A cgroup counter minus its value when the target started.
@@ -434,18 +424,18 @@ int Run::execute() {
 
     // 2. The filter is compiled once, here, not in the child (or found
     // compiled: at build time for the stock profiles, in the cache for others).
-    LandlockStatus landlock = landlock_probe();
+    // Without a memory cgroup RLIMIT_AS stands in for the memory limit, and it
+    // sees only what is mapped: System V shared memory, message queues and
+    // semaphores, and memfd files, hold memory in no address space (GiBs under
+    // --memory 64MiB, charged to the host). Where the profile allows them,
+    // they fail as if memory ran out.
     Syscalls syscalls = policy_.syscalls;
     if (memory_by_rlimit)
         for (std::string_view name : {"shmget", "msgget", "semget", "memfd_create"})
-            refuse_where_allowed(syscalls, name, ENOMEM, "no memory cgroup");
-    if (struct stat st {}; !id.privileged && landlock.abi < 3 && in.get() < 0 && fstat(0, &st) == 0 &&
-                           S_ISREG(st.st_mode) &&
-                           refuse_where_allowed(syscalls, "truncate", EACCES, "the caller's stdin file"))
-        report_.unapplied.push_back("truncate: refused (EACCES): Landlock below ABI 3 cannot keep it off the caller's "
-                                    "stdin file, which the run owns");
+            if (allows(syscalls, name)) syscalls.errno_rules.push_back({std::string(name), ENOMEM, "no memory cgroup"});
     SeccompProgram filter = compile_seccomp(syscalls, policy_.net, default_seccomp_cache_dir());
     log_step("seccomp compiled");
+    LandlockStatus landlock = landlock_probe();
     if (landlock.abi > 0) report_.landlock_abi = landlock.abi;
     else report_.warnings.push_back("landlock: not applied: " + landlock.reason);
     if (auto gap = abstract_socket_gap(policy_, landlock.abi)) report_.unapplied.push_back(*gap);
@@ -491,8 +481,14 @@ int Run::execute() {
     ctx.supervisor_pidfd = self.get();
     if (inv_.verbose) ctx.verbose_t0 = t0_;
     ctx.stdio[0] = given[0];
-    if (struct stat st {}; !id.privileged && in.get() >= 0 && fstat(in.get(), &st) == 0 && S_ISREG(st.st_mode))
-        ctx.stdin_read_only = true;   // (root's run is not its owner, or reads it through an idmapped mount)
+    // A --stdin file whose owner the run is (unprivileged; root's reads it
+    // through an idmapped mount) is read through a read-only mount. So is an
+    // inherited one below Landlock ABI 3 (Linux 6.2), which cannot keep the
+    // run from truncating it by path (truncate /dev/stdin, or an O_TRUNC open
+    // for reading), whoever the run is; its offset is then no longer shared.
+    if (struct stat st {}; fstat(given[0], &st) == 0 && S_ISREG(st.st_mode) &&
+                           (in.get() >= 0 ? !id.privileged : landlock.abi < 3))
+        ctx.stdin_read_only = true;
     ctx.stdio[1] = run_output[1];
     ctx.stdio[2] = run_output[2];
 

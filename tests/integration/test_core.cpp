@@ -318,6 +318,56 @@ TEST_CASE("an inherited stdin file keeps its mode, whoever the run is", "[defens
     if (unprivileged()) CHECK(contains(r.report, "the run changed the mode of the caller's stdin; put back"));
 }
 
+TEST_CASE("without Landlock (or below ABI 3) an inherited stdin file cannot be emptied", "[defense]") {
+    // Landlock guards truncation by path only from ABI 3 (Linux 6.2): below
+    // it `truncate /dev/stdin` or an O_TRUNC open for reading emptied the
+    // judge's input (unprivileged, the run is its owner; as root, a 0666 one).
+    WorkDir dir, tests;
+    tests.write("1.in", "input\n");
+    fs::path input = tests.path() / "1.in";
+    if (run_as() > 0) REQUIRE(chown(input.c_str(), run_as(), run_as()) == 0);
+    else fs::permissions(input, fs::perms::all & ~(fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec));
+    const std::string bin = binary(), no_landlock = (fs::path(programs()) / "no_landlock").string();
+    Result r = run(dir, {}, 60, "", [&] {
+        if (int fd = open(input.c_str(), O_RDONLY); fd >= 0) dup2(fd, 0);
+        exec_as_runner({no_landlock, bin, "--profile", "c", "--", "/bin/sh", "-c",
+                        "truncate -s 0 /dev/stdin; (: >/dev/stdin); python3 -c 'import os; os.open(\"/dev/stdin\", os.O_RDONLY | "
+                        "os.O_TRUNC)'; read line; echo \"$line\""});
+    });
+    INFO(r.out << r.err);
+    CHECK(r.out == "input\n");
+    CHECK(read_file(input) == "input\n");
+}
+
+TEST_CASE("an inherited FIFO whose writer is done before the run still ends for poll and select") {
+    // The run's own description of it, opened without a writer, kept its end
+    // from poll until a writer came (the kernel's rule): node's and select()
+    // readers waited for good, wall_time_limit for a correct program.
+    WorkDir dir, fifos;
+    fs::path fifo = fifos.path() / "in.fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0666) == 0);
+    int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    REQUIRE(reader >= 0);
+    int writer = open(fifo.c_str(), O_WRONLY);
+    REQUIRE(writer >= 0);
+    REQUIRE(write(writer, "1 2 3\n", 6) == 6);
+    close(writer);
+    REQUIRE(fcntl(reader, F_SETFL, O_RDONLY) == 0);
+    Result r = run(dir, {"--profile", "python", "--wall-time", "20s", "--", "/usr/bin/python3", "-c",
+                         "import os, select, sys\n"
+                         "data = b''\n"
+                         "while select.select([0], [], [], 5)[0]:\n"
+                         "    chunk = os.read(0, 4096)\n"
+                         "    if not chunk: print(data.decode().strip()); sys.exit(0)\n"
+                         "    data += chunk\n"
+                         "print('no end'); sys.exit(1)\n"},
+                   60, "", [&] { dup2(reader, 0); });
+    close(reader);
+    INFO(r.err << r.report);
+    CHECK(r.out == "1 2 3\n");
+    CHECK(verdict(r) == "ok");
+}
+
 TEST_CASE("a --stdin file is read-only to the run, even one the run's uid owns", "[defense]") {
     // Unprivileged the run is the owner of the judge's input: its chmod 000
     // failed every concurrent run on that input while it ran, its futimens lasted.
