@@ -190,7 +190,9 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id);
 // sandboxrun opened (`ours`) by the same file opened through an idmapped
 // mount of it alone (read-only for reading), a pipe by itself with the
 // run's access added. Nothing else, and nothing where the run has access.
-void let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id);
+// False when a file of ours was to be reopened and could not be (no idmapped
+// mounts on its file system).
+bool let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id);
 // Closes the prepared fds and idmaps, and reaps the idmap helpers.
 void close_prepared(MountPlan& plan);
 

@@ -490,15 +490,15 @@ namespace {
 
 // `fd` replaced by its file opened again through `tree`, a detached clone of
 // its mount, once `attr` is set there; left as it is where that fails.
-void reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
-    if (tree.get() < 0 || mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return;
+bool reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
+    if (tree.get() < 0 || mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return false;
     UniqueFd again(open(fmt::format("/proc/self/fd/{}", tree.get()).c_str(), access | O_NOCTTY | O_CLOEXEC));
     struct stat was {}, now {};
     if (again.get() < 0 || fstat(fd, &was) != 0 || fstat(again.get(), &now) != 0 || was.st_dev != now.st_dev ||
         was.st_ino != now.st_ino)
-        return;   // (a clone by path names another file by now)
+        return false;   // (a clone by path names another file by now)
     if (S_ISREG(was.st_mode)) lseek(again.get(), lseek(fd, 0, SEEK_CUR), SEEK_SET);   // (where the caller's was)
-    dup3(again.get(), fd, (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0);   // (an inherited fd 0 stays open)
+    return dup3(again.get(), fd, (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;   // (an inherited fd 0 stays open)
 }
 
 }  // namespace
@@ -511,34 +511,34 @@ void reopen_read_only(int fd) {
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
     reopen_through(fd, UniqueFd(open_tree(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)),
-                   attr, O_RDONLY);
+                   attr, O_RDONLY);   // (left as it is where it cannot be)
 }
 
-void let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id) {
+bool let_run_reopen(int fd, bool ours, MountPlan& plan, const Identity& id) {
     struct stat st {};
     struct statfs sfs {};
     const int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fstat(fd, &st) != 0 || fstatfs(fd, &sfs) != 0 || st.st_uid == id.host_uid) return;
+    if (flags < 0 || fstat(fd, &st) != 0 || fstatfs(fd, &sfs) != 0 || st.st_uid == id.host_uid) return true;
     const bool reads = (flags & O_ACCMODE) != O_WRONLY, writes = (flags & O_ACCMODE) != O_RDONLY;
     const mode_t needed = (reads ? S_IROTH : 0) | (writes ? S_IWOTH : 0);
-    if ((st.st_mode & needed) == needed) return;
+    if ((st.st_mode & needed) == needed) return true;
     // A caller's pipe (`echo 1 | sandboxrun`, a judge's subprocess pipes) is
     // root's, mode 0600. Nothing reaches an anonymous pipe by a path but
     // through /proc of a process holding it: its mode gates that reopen only.
     if (sfs.f_type == PIPEFS_MAGIC) {
         fchmod(fd, (st.st_mode & 07777) | needed);
-        return;
+        return true;
     }
     // A file the caller passed stays as it is: a new open file would not
     // share its offset with the caller's.
-    if (!ours || !S_ISREG(st.st_mode)) return;
+    if (!ours || !S_ISREG(st.st_mode)) return true;
     UniqueFd tree(open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (tree.get() < 0) return;
+    if (tree.get() < 0) return false;
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
                     (writes ? 0 : MOUNT_ATTR_RDONLY);
     attr.userns_fd = static_cast<std::uint64_t>(idmap_for(plan, st, id));
-    reopen_through(fd, tree, attr, flags & O_ACCMODE);   // (left as it is on a file system without idmaps)
+    return reopen_through(fd, tree, attr, flags & O_ACCMODE);   // (false on a file system without idmaps)
 }
 
 }  // namespace sandboxrun

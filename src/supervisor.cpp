@@ -365,12 +365,32 @@ int Run::execute() {
         MountPlan& plan;
         ~PlanGuard() { close_prepared(plan); }
     } plan_guard{plan};
+    // An output file of ours that no idmapped mount can pass (tmpfs before
+    // Linux 6.3, overlayfs) is the run's uid's while it runs, so that it can
+    // open /dev/stdout again (node's writeFileSync): given back after. (Not
+    // an input: its owner could write it.)
+    struct Lent {
+        UniqueFd fd;
+        uid_t uid;
+        gid_t gid;
+        Lent(UniqueFd f, uid_t u, gid_t g) : fd(std::move(f)), uid(u), gid(g) {}
+        Lent(Lent&&) = default;
+        ~Lent() {
+            if (fd.get() >= 0) [[maybe_unused]] int rc = fchown(fd.get(), uid, gid);
+        }
+    };
+    std::vector<Lent> lent;
+    const auto lend_if_needed = [&](int fd, bool ours) {
+        struct stat st {};
+        if (!let_run_reopen(fd, ours, plan, id) && fstat(fd, &st) == 0 && fchown(fd, id.host_uid, st.st_gid) == 0)
+            lent.emplace_back(dup_of(fd), st.st_uid, st.st_gid);
+    };
     if (id.privileged) {
         for (std::string& w : prepare_binds(plan, id)) report_.warnings.push_back(std::move(w));
         let_run_reopen(given[0], in.get() >= 0, plan, id);
-        let_run_reopen(given[1], out.get() >= 0, plan, id);
+        lend_if_needed(given[1], out.get() >= 0);
         if (err_is_out) dup3(out.get(), err.get(), O_CLOEXEC);
-        else let_run_reopen(given[2], err.get() >= 0, plan, id);
+        else lend_if_needed(given[2], err.get() >= 0);
         for (const OutputRelay& r : relays_) let_run_reopen(r.run_end(), true, plan, id);
     }
     for (StdioFile& f : stdio_files)   // (as the run gets them)

@@ -780,6 +780,24 @@ TEST_CASE("uid 0 without CAP_SYS_ADMIN (a container's root) is told so") {
     CHECK(contains(r.err, "running as uid 0 without CAP_SYS_ADMIN"));
 }
 
+TEST_CASE("where no idmapped mount can pass an output file, the run can still open /dev/stdout") {
+    if (unprivileged()) return;   // (mounting overlayfs needs root; unprivileged the run owns its files)
+    // overlayfs (a container's root) takes no idmapped mount: node's
+    // writeFileSync('/dev/stdout') of a correct program was runtime_error.
+    WorkDir dir;
+    const std::string bin = binary(), d = dir.path().string();
+    Result r = run(dir, {}, 60, "", [&] {
+        exec_as_runner({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                        "mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w m && "
+                        "chmod 1777 m && cd m && \"$1\" --quiet --profile c --stdout o.txt -- /bin/sh -c "
+                        "'echo via-path > /dev/stdout' && cat o.txt && stat -c %u o.txt",
+                        "sh", bin});
+    });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "via-path\n0\n");   // and the file is given back to its owner
+}
+
 TEST_CASE("a work dir on a read-only mount is refused for a writable bind, not blamed on the program") {
     if (unprivileged()) return;   // (mounting it read-only needs root)
     // A file system the kernel remounted read-only after an I/O error failed
