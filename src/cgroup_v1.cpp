@@ -77,16 +77,14 @@ public:
             // At its own limit: a charge refused there counts in its failcnt
             // (one refused at a parent's limit, in the parent's), but the
             // memsw counter, charged first, keeps no failcnt on newer
-            // kernels; its peak then reached the limit (within a huge page).
-            const auto peaked = [&](const char* peak, const char* limit) {
-                auto p = read_number_at(g->dir.fd(), peak), l = read_number_at(g->dir.fd(), limit);
-                return p && l && *p + (2 << 20) >= *l;
-            };
+            // kernels; its peak then reached the limit.
+            const auto number = [&](const char* file) { return read_number_at(g->dir.fd(), file); };
             u.memory_limit_reached =
-                u.oom_killed && (read_number_at(g->dir.fd(), "memory.failcnt").value_or(0) > 0 ||
-                                 peaked("memory.max_usage_in_bytes", "memory.limit_in_bytes") ||
-                                 peaked("memory.memsw.max_usage_in_bytes", "memory.memsw.limit_in_bytes") ||
-                                 at_held_limit(u.memory_peak));
+                u.oom_killed && (number("memory.failcnt").value_or(0) > 0 ||
+                                 reached(u.memory_peak, number("memory.limit_in_bytes")) ||
+                                 reached(number("memory.memsw.max_usage_in_bytes"),
+                                         number("memory.memsw.limit_in_bytes")) ||
+                                 reached(u.memory_peak, memory_held_at));
         }
         if (const Group* g = group_of("pids"))
             u.pids_limit_hit = keyed_value(read_file_at(g->dir.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
@@ -182,14 +180,8 @@ std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, c
     // (A judge's slice may hold the run below what it asked for.)
     for (const auto& h : hierarchies) {
         auto carries = [&](const char* c) { return std::ranges::count(h.controllers, c) > 0; };
-        if (cg->limits_memory && carries("memory"))
-            if (auto held = held_above(h.parent_dir, "memory.limit_in_bytes", "memory", *limits.memory, *limits.memory)) {
-                warnings.push_back(held->warning);
-                cg->memory_held_at = held->at;
-            }
-        if (cg->limits_processes && carries("pids"))
-            if (auto held = held_above(h.parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
-                warnings.push_back(held->warning);
+        cg->note_held(h.parent_dir, cg->limits_memory && carries("memory") ? "memory.limit_in_bytes" : nullptr,
+                      cg->limits_processes && carries("pids") ? "pids.max" : nullptr, limits, warnings);
     }
     return cg;
 }

@@ -61,7 +61,7 @@ public:
         u.oom_killed = keyed_value(events, "oom_kill").value_or(0) > 0;
         // "oom" counts where the group's own limit could not be met (a
         // parent's counts in the parent's).
-        u.memory_limit_reached = keyed_value(events, "oom").value_or(0) > 0 || at_held_limit(u.memory_peak);
+        u.memory_limit_reached = keyed_value(events, "oom").value_or(0) > 0 || reached(u.memory_peak, memory_held_at);
         u.pids_limit_hit = keyed_value(read_file_at(group_.fd(), "pids.events").value_or(""), "max").value_or(0) > 0;
         return u;
     }
@@ -209,14 +209,8 @@ std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
         else cg->limits_processes = cg->set_limit("processes", "pids.max", std::to_string(*limits.processes + 1), false);   // + pid 1, ours
     }
     // (A judge's slice may hold the run below what it asked for.)
-    if (cg->limits_memory)
-        if (auto held = held_above(parent_dir, "memory.max", "memory", *limits.memory, *limits.memory)) {
-            warnings.push_back(held->warning);
-            cg->memory_held_at = held->at;
-        }
-    if (cg->limits_processes)
-        if (auto held = held_above(parent_dir, "pids.max", "processes", *limits.processes + 1, *limits.processes))
-            warnings.push_back(held->warning);
+    cg->note_held(parent_dir, cg->limits_memory ? "memory.max" : nullptr, cg->limits_processes ? "pids.max" : nullptr,
+                  limits, warnings);
     return cg;
 }
 

@@ -458,15 +458,32 @@ bool destroy_group(const std::string& dir) {
     return true;
 }
 
-std::optional<Held> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
-                               std::uint64_t shown) {
-    std::optional<std::uint64_t> least;
-    std::string where;
+namespace {
+
+// The least limit in `file` of the cgroups from `dir` up ("max" holds
+// nothing), and the cgroup that sets it.
+std::optional<std::pair<std::uint64_t, std::string>> least_above(const std::string& dir, const char* file) {
+    std::optional<std::pair<std::uint64_t, std::string>> least;
     for (std::string d = dir; !d.empty() && ::access((d + "/" + file).c_str(), F_OK) == 0; d.resize(d.rfind('/')))
-        if (auto v = read_number(d + "/" + file); v && (!least || *v < *least)) least = v, where = d;
-    if (!least || *least >= limit) return std::nullopt;
-    return Held{*least, fmt::format("{}: {}/{} holds the run (and what else is beneath it) to {}, below its limit of {}",
-                                    what, where, file, *least, shown)};
+        if (auto v = read_number(d + "/" + file); v && (!least || *v < least->first)) least = {{*v, d}};
+    return least;
+}
+
+}  // namespace
+
+void GroupBase::note_held(const std::string& dir, const char* memory_file, const char* pids_file, const Limits& limits,
+                          std::vector<std::string>& warnings) {
+    // The run would meet that limit instead, with the report naming its own.
+    const auto held = [&](const char* file, const char* what, std::uint64_t limit, std::uint64_t shown) {
+        auto least = file ? least_above(dir, file) : std::nullopt;
+        if (!least || least->first >= limit) return std::optional<std::uint64_t>();
+        warnings.push_back(fmt::format("{}: {}/{} holds the run (and what else is beneath it) to {}, below its limit "
+                                       "of {}", what, least->second, file, least->first, shown));
+        return std::optional(least->first);
+    };
+    if (limits.memory)
+        if (auto at = held(memory_file, "memory", *limits.memory, *limits.memory)) memory_held_at = at;
+    if (limits.processes) held(pids_file, "processes", *limits.processes + 1, *limits.processes);   // (+ pid 1, ours)
 }
 
 // The kernel moves a process between v2 cgroups only for a writer of

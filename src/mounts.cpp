@@ -489,7 +489,9 @@ std::vector<std::string> prepare_binds(MountPlan& plan, const Identity& id) {
 namespace {
 
 // `fd` replaced by its file opened again through `tree`, a detached clone of
-// its mount, once `attr` is set there; left as it is where that fails.
+// its mount, once `attr` is set there (at the same offset, with the same
+// close-on-exec flag: an inherited fd 0 stays open); false, and `fd` left as
+// it is, where that fails.
 bool reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
     if (tree.get() < 0 || mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return false;
     UniqueFd again(open(fmt::format("/proc/self/fd/{}", tree.get()).c_str(), access | O_NOCTTY | O_CLOEXEC));
@@ -497,8 +499,8 @@ bool reopen_through(int fd, const UniqueFd& tree, mount_attr attr, int access) {
     if (again.get() < 0 || fstat(fd, &was) != 0 || fstat(again.get(), &now) != 0 || was.st_dev != now.st_dev ||
         was.st_ino != now.st_ino)
         return false;   // (a clone by path names another file by now)
-    if (S_ISREG(was.st_mode)) lseek(again.get(), lseek(fd, 0, SEEK_CUR), SEEK_SET);   // (where the caller's was)
-    return dup3(again.get(), fd, (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;   // (an inherited fd 0 stays open)
+    if (S_ISREG(was.st_mode)) lseek(again.get(), lseek(fd, 0, SEEK_CUR), SEEK_SET);
+    return dup3(again.get(), fd, (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;
 }
 
 }  // namespace

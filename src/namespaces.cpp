@@ -92,8 +92,8 @@ bool setup_child(const ChildContext& ctx) {
     // The root's directories need their modes whatever the judge's umask
     // (0177 would leave them unsearchable); the program starts with this one too.
     umask(022);
-    // Unprivileged the run is the owner of its --stdin file: read-only, it
-    // cannot chmod it or set its times under concurrent runs reading it too.
+    // A stdin file the run could change (as its owner, or below Landlock ABI
+    // 3 by truncating it: the supervisor decides) comes through a read-only mount.
     if (ctx.stdin_read_only) reopen_read_only(ctx.stdio[0]);
     apply_mounts(*ctx.plan);
     const std::string& hostname = ctx.inv->policy.hostname;

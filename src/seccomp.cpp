@@ -472,7 +472,8 @@ SeccompProgram compile_seccomp_fresh(const Syscalls& syscalls, const Network& ne
     std::vector<PrefixCheck> checks;
     for (const AllowedSyscall& s : allowed) {
         if (s.check == ArgCheck::ioctl_safe_request)
-            checks.push_back({s.number, 1, forbidden_ioctls, {}, 0, allowed_ioctls, ENOTTY});
+            checks.push_back({.nr = s.number, .arg = 1, .forbidden = forbidden_ioctls, .allowed = allowed_ioctls,
+                              .unlisted_errno = ENOTTY});
         if (s.check == ArgCheck::no_lease)
             checks.push_back({.nr = s.number, .arg = 1, .forbidden = forbidden_fcntls, .refused = unlocked_fcntls,
                               .refused_errno = ENOLCK, .flag_value = F_SETFL, .flag_mask = async_flag, .flag_arg = 2,

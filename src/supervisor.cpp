@@ -108,7 +108,8 @@ void own_description(int fd) {
     // description: one opened now, without a writer, would keep its end from
     // poll until a writer came (the kernel's rule), and node's and select()'s
     // readers waited for good. Its flags matter to no one after that.
-    if (pollfd p{fd, POLLIN, 0}; (flags & O_ACCMODE) == O_RDONLY && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) return;
+    if (pollfd p{fd, POLLIN, 0}; (flags & O_ACCMODE) == O_RDONLY && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+        return;
     UniqueFd again = open_again(fd, flags & O_ACCMODE);
     if (again.get() >= 0 && fcntl(again.get(), F_SETFL, flags) == 0) dup2(again.get(), fd);
 }

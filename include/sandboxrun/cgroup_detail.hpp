@@ -122,23 +122,20 @@ public:
     // Where a cgroup above holds the run's memory below its own limit: a run
     // that alone fills it is at its limit, as far as it can tell.
     std::optional<std::uint64_t> memory_held_at;
-    bool at_held_limit(std::optional<std::uint64_t> peak) const {
-        return memory_held_at && peak && *peak + (2 << 20) >= *memory_held_at;   // (within a huge page)
+    // A peak that reached `limit` (within a huge page: a charge that size
+    // fails while the rest still fits).
+    static bool reached(std::optional<std::uint64_t> peak, std::optional<std::uint64_t> limit) {
+        return peak && limit && *peak + (2 << 20) >= *limit;
     }
+    // Warns where a cgroup above, from `dir` up, holds the run below its
+    // memory limit (through `memory_file`, if given) or its processes (through
+    // `pids_file`), and keeps the memory one in memory_held_at.
+    void note_held(const std::string& dir, const char* memory_file, const char* pids_file, const Limits& limits,
+                   std::vector<std::string>& warnings);
 };
 
 std::unique_ptr<Cgroup> create_v1(const std::vector<V1Hierarchy>& hierarchies, const Limits& limits,
                                   const std::string& run_id, std::vector<std::string>& warnings);
-// When a cgroup above the run's (from `dir` up) holds it below `limit`
-// through `file` (memory.max, pids.max...; "max" holds nothing): that
-// limit, and a warning (the run would meet it instead, with the report
-// naming its own). `what` and `shown` name the limit as the run asked for it.
-struct Held {
-    std::uint64_t at;
-    std::string warning;
-};
-std::optional<Held> held_above(const std::string& dir, const char* file, const char* what, std::uint64_t limit,
-                               std::uint64_t shown);
 // is_own: parent_dir is the cgroup we are in, which we may leave for the leaf.
 std::unique_ptr<Cgroup> create_v2(const std::string& parent_dir, bool is_own,
                                   const std::vector<std::string>& available, const Limits& limits,

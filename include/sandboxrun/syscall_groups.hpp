@@ -25,7 +25,7 @@ enum class ArgCheck {
     enosys,               // openat2: its flags and mode live in memory; ENOSYS makes callers fall back
     own_process,          // prlimit64: pid 0 (the caller) only; another pid gets EPERM
     allocate_in_size,     // fallocate: modes that allocate no block beyond the file's size
-    no_lease,             // fcntl: not F_SETLEASE (a lease on a work-dir file blocks the host's opens)
+    no_lease,             // fcntl: not F_SETLEASE (a lease blocks the host's opens); record locks ENOLCK, O_ASYNC EPERM
     no_own_filter,        // prctl: not PR_SET_SECCOMP (a filter of its own would hide violations)
 };
 
